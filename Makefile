@@ -1,0 +1,19 @@
+# The two commands a fresh machine needs (README): `make font` and `make test`.
+.PHONY: setup setup-test font test bench
+
+VENV := .venv/bin
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+font: setup
+	$(VENV)/fontgen build-font --glyphs examples/glyphs --out MyHand.otf --ttf MyHand.ttf --name "Example Hand" --force
+
+test: setup-test
+	$(VENV)/python -m pytest -q tests
+
+bench: setup
+	$(VENV)/python bench/font_factory.py

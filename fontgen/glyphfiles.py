@@ -1,0 +1,104 @@
+"""Read folders of per-character images (`永.png`, `U+6C38.png`, `uni6C38.png`) into ink maps.
+
+Used by `build-font` (a complete glyph set) and by `samples` (a writer's few references). Any image
+Pillow reads is accepted: transparent, colour, white-on-black and scanned pages with paper texture are
+turned into a clean ink map (0 = paper, 1 = ink). Anything unusable raises `InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from fontgen.errors import InputError
+
+MAX_PIXELS = 4096 * 4096
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}
+_CODEPOINT = re.compile(r"^(?:U\+|u\+|uni|UNI|u)([0-9A-Fa-f]{4,6})$")
+
+
+def char_from_name(path: Path) -> str:
+    """The character a file stands for: its stem is the character itself or a code point."""
+    stem = path.stem
+    if len(stem) == 1:
+        return stem
+    m = _CODEPOINT.match(stem)
+    if m:
+        cp = int(m.group(1), 16)
+        if cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF:
+            return chr(cp)
+    raise InputError(
+        "file name is not one character", path,
+        "name each image after its character, e.g. 永.png, U+6C38.png or uni6C38.png",
+    )
+
+
+def load_ink(path: str | Path) -> np.ndarray:
+    """Read an image as a float32 ink map in [0, 1], paper removed; raises InputError if unusable."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise InputError(
+                    f"image is too large ({im.width}×{im.height} px)", path,
+                    "scale it down to at most 4096×4096 px; 256 px per character is plenty",
+                )
+            im.load()
+            rgba = np.asarray(im.convert("RGBA"), np.float32) / 255.0
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError("not a readable image", path, "use PNG, JPEG or another format Pillow reads")
+    return ink_from_rgba(rgba)
+
+
+def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Ink map from an RGBA float image: alpha-composited on white, polarity fixed, paper levelled."""
+    alpha = rgba[..., 3]
+    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    if alpha.min() < 0.99:
+        # Transparent background: ink is what is opaque and not white-ish against white paper.
+        gray = gray * alpha + (1.0 - alpha)
+    darkness = 1.0 - gray
+    # White-on-black: the border is mostly "ink", so flip polarity.
+    border = np.concatenate([darkness[0], darkness[-1], darkness[:, 0], darkness[:, -1]])
+    if np.median(border) > 0.5:
+        darkness = 1.0 - darkness
+    # Level uneven paper (texture, shading): subtract a large-scale background estimate.
+    h, w = darkness.shape
+    k = max(15, (min(h, w) // 8) | 1)
+    background = cv2.morphologyEx(darkness, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    if min(h, w) >= 32:
+        darkness = np.clip(darkness - background, 0.0, 1.0)
+    peak = float(np.percentile(darkness, 99.5))
+    if peak < 0.15:
+        return np.zeros_like(darkness)
+    # Stretch so the strokes reach full ink; below a noise floor it is paper.
+    ink = np.clip((darkness - 0.12 * peak) / (0.75 * peak), 0.0, 1.0)
+    return ink.astype(np.float32)
+
+
+def read_folder(folder: str | Path) -> dict[str, tuple[Path, np.ndarray]]:
+    """All character images in a folder: {char: (path, ink map)}; errors on duplicates and bad files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a folder", folder, "give a folder of per-character images")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise InputError("folder is empty", folder, "put one image per character in it, e.g. 永.png")
+    found: dict[str, tuple[Path, np.ndarray]] = {}
+    for path in files:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise InputError("not an image file", path, "remove it or convert it to PNG")
+        ch = char_from_name(path)
+        if ch in found:
+            raise InputError(
+                f"two files for the character {ch!r} ({found[ch][0].name} and {path.name})", path,
+                "keep only one image per character",
+            )
+        found[ch] = (path, load_ink(path))
+    return found

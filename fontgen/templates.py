@@ -1,0 +1,163 @@
+"""Render template glyphs from a font file into normalized S×S ink maps (cached as .npy).
+
+The template font gives the model each character's structure. Faces are found with fontconfig by
+family name (never by collection index) so the same call works wherever the font is installed:
+
+    tpl = templates.render(charsets.resolve("gb2312"), size=64)
+    tpl.ink        # uint8 [N, S, S], 255 = ink
+    tpl.chars      # the characters that rendered (unmapped and blank ones are skipped)
+    tpl.placement  # per character: where the normalized content sits in the em (font units)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from fontgen import raster
+from fontgen.errors import InputError
+
+DEFAULT_FAMILY = "Noto Sans CJK SC"
+CACHE_VERSION = 1
+RENDER_PX = 256  # em size in pixels for the master rendering, before normalization
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One face of a font file: the path plus its index inside a collection (.ttc)."""
+
+    path: Path
+    index: int = 0
+    family: str = ""
+
+    @property
+    def key(self) -> str:
+        st = self.path.stat()
+        return f"{self.path.resolve()}|{self.index}|{st.st_size}|{int(st.st_mtime)}"
+
+
+def find_face(family: str = DEFAULT_FAMILY, style: str = "Regular") -> FontFace:
+    """Locate an installed face by family and style name with fontconfig (`fc-list`)."""
+    try:
+        out = subprocess.run(
+            ["fc-list", "--format", "%{file}|%{index}|%{family}|%{style}\n"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        raise InputError("fontconfig's fc-list is not available", None, "install fontconfig (apt-get install fontconfig)")
+    for line in sorted(out.splitlines()):
+        parts = line.split("|")
+        if len(parts) != 4:
+            continue
+        file, index, families, styles = parts
+        if family in families.split(",") and style in styles.split(","):
+            return FontFace(Path(file), int(index), family)
+    raise InputError(
+        f"font '{family}' ({style}) is not installed", None,
+        "install it (for Noto Sans CJK SC: apt-get install fonts-noto-cjk) or pass a font file",
+    )
+
+
+def face_from_path(path: str | Path, index: int = 0) -> FontFace:
+    """A face from an explicit font file (index selects the face of a .ttc collection)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("font file not found", path, "give the path of a .ttf/.otf/.ttc file")
+    return FontFace(path, index, path.stem)
+
+
+def mapped_chars(face: FontFace) -> set[str]:
+    """Characters the face's cmap maps (PIL would silently draw .notdef for the rest)."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
+        cmap = font.getBestCmap() or {}
+    except Exception as exc:  # fontTools raises many types on broken files
+        raise InputError(f"cannot read the font ({exc})", face.path, "use a valid OpenType/TrueType file")
+    return {chr(cp) for cp in cmap}
+
+
+def render_char(font: ImageFont.FreeTypeFont, ch: str, em_px: int = RENDER_PX) -> tuple[np.ndarray, tuple[int, int]]:
+    """Render one character as a float ink map; also returns the pixel position of the origin (x, baseline)."""
+    pad = em_px // 2
+    canvas = em_px * 2
+    img = Image.new("L", (canvas, canvas), 0)
+    origin = (pad, pad + round(em_px * 0.88))
+    ImageDraw.Draw(img).text(origin, ch, fill=255, font=font, anchor="ls")
+    return np.asarray(img, np.float32) / 255.0, origin
+
+
+def placement_of(ink: np.ndarray, origin: tuple[int, int], em_px: int, upm: int = 1000) -> raster.Placement:
+    """The em square (font units, y up) that the normalized content of `ink` corresponds to."""
+    x0, y0, x1, y1 = raster.ink_bbox(ink)
+    scale = upm / em_px
+    cx = ((x0 + x1) / 2 - origin[0]) * scale
+    cy = (origin[1] - (y0 + y1) / 2) * scale
+    side = max(x1 - x0, y1 - y0) * scale
+    return raster.Placement(cx, cy, side)
+
+
+@dataclass
+class Templates:
+    chars: list[str]
+    ink: np.ndarray  # uint8 [N, S, S]
+    placement: dict[str, raster.Placement]
+
+    def index(self) -> dict[str, int]:
+        return {ch: i for i, ch in enumerate(self.chars)}
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("FONTGEN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fontgen")
+    return Path(base) / "templates"
+
+
+def render(chars, size: int = 64, face: FontFace | None = None, margin: int | None = None,
+           cache: bool = True, progress: bool = False) -> Templates:
+    """Normalized templates for `chars` from `face` (default Noto Sans CJK SC), cached per (font, chars, size)."""
+    face = face or find_face()
+    margin = raster.default_margin(size) if margin is None else margin
+    chars = list(dict.fromkeys(chars))
+    digest = hashlib.sha256(
+        json.dumps([CACHE_VERSION, face.key, size, margin, "".join(chars)]).encode()).hexdigest()[:20]
+    path = cache_dir() / f"{face.path.stem}-{size}-{digest}.npz"
+    if cache and path.exists():
+        with np.load(path) as z:
+            kept = list(str(z["chars"]))
+            place = {c: raster.Placement(*p) for c, p in zip(kept, z["placement"].tolist())}
+            return Templates(kept, z["ink"], place)
+
+    mapped = mapped_chars(face)
+    font = ImageFont.truetype(str(face.path), RENDER_PX, index=face.index)
+    kept, inks, place = [], [], {}
+    items = chars
+    if progress:
+        from tqdm import tqdm
+        items = tqdm(chars, desc="templates", unit="glyph", disable=None)
+    for ch in items:
+        if ch not in mapped:
+            continue
+        ink, origin = render_char(font, ch)
+        norm = raster.normalize(ink, size, margin)
+        if norm is None:  # mapped but blank (e.g. a space, or a font's empty placeholder)
+            continue
+        kept.append(ch)
+        inks.append(norm)
+        place[ch] = placement_of(ink, origin, RENDER_PX)
+    arr = np.stack(inks) if inks else np.zeros((0, size, size), np.uint8)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, chars=np.array("".join(kept)), ink=arr,
+                 placement=np.array([[place[c].cx, place[c].cy, place[c].side] for c in kept], np.float32).reshape(-1, 3))
+        os.replace(tmp, path)
+    return Templates(kept, arr, place)
