@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import raster, scan, sheet
+from fontgen import glyphfiles, raster, scan, sheet
 from fontgen.cli import cli
 from fontgen.errors import InputError
 from fontgen.templates import find_face
@@ -77,9 +77,8 @@ def photograph(img: Image.Image, *, angle=0.0, tilt=0.0, blur=0.0, noise=0.0, li
 
 
 def read_sample(path) -> np.ndarray:
-    """A written sample PNG (black on white) as an ink map."""
-    with Image.open(path) as im:
-        return 255 - np.asarray(im.convert("L"))
+    """A written sample PNG read the way make-font reads it (glyphfiles.load_ink), as a uint8 ink map."""
+    return np.round(glyphfiles.load_ink(path) * 255).astype(np.uint8)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
