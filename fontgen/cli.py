@@ -100,3 +100,106 @@ def scan_cmd(photos, out, debug, force) -> None:
         click.echo(f"{res.path}: page {res.page.number}/{res.page.count}, {len(res.samples)} characters, "
                    f"{len(res.empty)} empty boxes{empty}")
     click.echo(f"{out}: {sum(len(r.samples) for r in pages)} samples written")
+
+
+@cli.group()
+def data() -> None:
+    """Training data: fetch the sources, build the writer dataset, preview it, import CASIA .gnt files.
+
+    \b
+    Example:
+      fontgen data fetch && fontgen data build --out /work/data/ds64
+    """
+
+
+@data.command("fetch")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Source cache folder [default: $FONTGEN_CACHE/sources or ~/.cache/fontgen/sources].")
+@click.option("--only", default=None, help="Comma-separated packages to fetch instead of all.")
+def data_fetch(cache, only) -> None:
+    """Download and unpack the fixed font and stroke-data packages (re-runnable; skips cached ones).
+
+    \b
+    Example:
+      fontgen data fetch --only hanzi-writer-data
+    """
+    from pathlib import Path
+
+    from training.data import sources
+
+    packages = [p.strip() for p in only.split(",") if p.strip()] if only else None
+    status = sources.fetch(Path(cache) if cache else sources.cache_dir(), packages)
+    for package, state in status.items():
+        click.echo(f"{package}: {state}")
+
+
+@data.command("build")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Dataset folder to create.")
+@click.option("--size", default=64, show_default=True, help="Glyph size in pixels.")
+@click.option("--charset", default="gb2312", show_default=True, help="Charset spec (e.g. gb2312, gb2312-1, chars.txt).")
+@click.option("--synthetic-writers", default=100, show_default=True, help="Number of synthetic pen writers.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the split, unseen characters and pen writers.")
+@click.option("--fonts", default="all", show_default=True, help="'all', 'none' or comma-separated writer font names.")
+@click.option("--workers", default=2, show_default=True, help="Rendering processes.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None, help="Source cache folder.")
+@click.option("--force", is_flag=True, help="Replace an existing non-empty --out folder.")
+def data_build(out, size, charset, synthetic_writers, seed, fonts, workers, cache, force) -> None:
+    """Build the writer dataset (fonts + synthetic pen writers + templates, split by writer).
+
+    \b
+    Example:
+      fontgen data build --out /work/data/ds64 --size 64 --synthetic-writers 120 --seed 0
+    """
+    from pathlib import Path
+
+    from training.data import build
+
+    manifest = build.build(Path(out), size=size, charset=charset, synthetic=synthetic_writers, seed=seed,
+                           fonts=fonts, force=force, cache=Path(cache) if cache else None, workers=workers)
+    splits = [w["split"] for w in manifest["writers"]]
+    click.echo(f"{out}: {splits.count('train')} training and {splits.count('test')} held-out writers, "
+               f"{sum(w['coverage'] for w in manifest['writers'])} glyphs in {manifest['build']['seconds']} s")
+    for item in manifest["skipped"]:
+        click.echo(f"skipped {item['writer']}: {item['reason']}")
+
+
+@data.command("preview")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--writers", default=24, show_default=True, help="How many writers (rows), spread over the dataset.")
+@click.option("--chars", default="永和我你的是国爱写字飞龙", show_default=True, help="Characters (columns).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+def data_preview(dataset, out, writers, chars, force) -> None:
+    """Write a PNG grid (writers × characters, writer names on the left) to look at a dataset.
+
+    \b
+    Example:
+      fontgen data preview /work/data/ds64 --out grid.png --writers 30
+    """
+    from pathlib import Path
+
+    from training.data import preview
+
+    preview.write_grid(Path(dataset), Path(out), writers=writers, chars=chars, force=force)
+    click.echo(out)
+
+
+@data.command("from-gnt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Dataset folder to create.")
+@click.option("--size", default=64, show_default=True, help="Glyph size in pixels.")
+@click.option("--force", is_flag=True, help="Replace an existing non-empty --out folder.")
+def data_from_gnt(files, out, size, force) -> None:
+    """Convert CASIA-HWDB .gnt files (one writer per file) into the dataset layout.
+
+    \b
+    Example:
+      fontgen data from-gnt HWDB1.1trn_gnt/*.gnt --out /work/data/casia64
+    """
+    from pathlib import Path
+
+    from training.data import gnt
+
+    manifest = gnt.import_gnt([Path(f) for f in files], Path(out), size=size, force=force)
+    click.echo(f"{out}: {len(manifest['writers'])} writers, "
+               f"{sum(w['coverage'] for w in manifest['writers'])} glyphs")

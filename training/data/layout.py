@@ -1,0 +1,100 @@
+"""The on-disk dataset layout shared by the builder and the CASIA importer (the trainer reads it).
+
+    DIR/manifest.json
+    DIR/script/<writer>/<char>.png   training writers
+    DIR/test/<writer>/<char>.png     held-out writers
+    DIR/template/<char>.png          content-font templates
+
+Every PNG is an 8-bit grayscale S×S normalized glyph, black ink on white (255 - ink map), named by
+the character itself. A dataset is written into `DIR.tmp` and renamed into place when complete, so
+a crash never leaves a half-built DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fontgen.errors import InputError
+
+FORMAT = 1
+SPLIT_DIRS = {"train": "script", "test": "test"}
+TEMPLATE_DIR = "template"
+MANIFEST = "manifest.json"
+
+
+def glyph_path(root: Path, split: str, writer: str, ch: str) -> Path:
+    return Path(root) / SPLIT_DIRS[split] / writer / f"{ch}.png"
+
+
+def write_glyph(path: Path, ink: np.ndarray) -> None:
+    """Save a normalized uint8 ink map (255 = ink) as black-on-white 8-bit grayscale PNG."""
+    if not cv2.imwrite(str(path), 255 - ink):
+        raise OSError(f"could not write {path}")
+
+
+def read_glyph(path: Path) -> np.ndarray:
+    """A dataset PNG back as a uint8 ink map (255 = ink)."""
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise InputError("not a readable PNG image", path, "rebuild the dataset")
+    return 255 - img
+
+
+def begin(out: Path, force: bool) -> Path:
+    """Check `out` may be written and return a fresh `out.tmp` staging folder next to it."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise InputError("output folder exists and is not empty", out, "choose another --out or pass --force")
+    staging = out.with_name(out.name + ".tmp")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def commit(staging: Path, out: Path, manifest: dict) -> None:
+    """Write the manifest last, then swap the staging folder into place."""
+    tmp = staging / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, staging / MANIFEST)
+    if out.exists():
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+    os.replace(staging, out)
+
+
+def abort(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_manifest(root: Path) -> dict:
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        raise InputError("no manifest.json: not a fontgen dataset", root, "build one with `fontgen data build`")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise InputError(f"dataset format {manifest.get('format')!r} is not {FORMAT}", path, "rebuild the dataset")
+    return manifest
+
+
+def write_templates(staging: Path, chars: list[str], ink: np.ndarray) -> None:
+    folder = staging / TEMPLATE_DIR
+    folder.mkdir(exist_ok=True)
+    for ch, glyph in zip(chars, ink):
+        write_glyph(folder / f"{ch}.png", glyph)
+
+
+def template_record(face) -> dict:
+    """Manifest entry for the template font: family, file and the Debian package that installed it."""
+    from training.data import sources
+
+    record = {"family": face.family, "file": str(face.path), "package": "", "version": ""}
+    owner = sources.owning_package(face.path)
+    if owner:
+        record.update(package=owner["package"], version=owner["version"], licence=owner["licence"])
+    return record
