@@ -53,6 +53,7 @@ def test_layout_and_manifest(small):
             assert writer["source"]["version"] and writer["source"]["face"].startswith("Noto S")
         else:
             assert writer["source"]["generator"] == build.GENERATOR and writer["source"]["params"]["width"] > 0
+            assert writer["source"]["generator_version"] == penwriters.VERSION
     assert sum(w["kind"] == "synthetic" for w in manifest["writers"]) == PEN_WRITERS
 
 

@@ -173,7 +173,8 @@ def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 1
             pen_seed = (seed, i)
             style = penwriters.PenStyle.sample(np.random.default_rng(pen_seed))
             entries[name] = {"name": name, "split": split, "kind": "synthetic",
-                             "source": {"generator": GENERATOR, "seed": list(pen_seed), "params": style.params(),
+                             "source": {"generator": GENERATOR, "generator_version": penwriters.VERSION,
+                                        "seed": list(pen_seed), "params": style.params(),
                                         "package": sources.STROKES_PACKAGE, "version": strokes[1]["version"],
                                         "licence": strokes[1]["licence"]},
                              "coverage": 0}

@@ -24,6 +24,7 @@ import numpy as np
 
 from fontgen import raster
 
+VERSION = 2  # bump when the drawing changes: the same seed then draws a different hand
 EM = 1024.0
 Y_ORIGIN = 900.0  # hanzi-writer: y up, baseline offset, so image y = 900 - y
 SUPERSAMPLE = 4
@@ -54,6 +55,11 @@ class PenStyle:
     ligature: float       # chance that consecutive strokes are joined by a faint line
     flick: float          # chance of an exit flick at a stroke's end
     ink: float            # ink darkness
+    widen: float          # proportions habit: >0 widens the left part of a glyph, <0 the right
+    heighten: float       # >0 gives the top part more room, <0 the bottom
+    shear_mid: float      # the left/right split drifts between top and bottom
+    warp_jitter: float    # how much those proportions vary from character to character
+    dense_thin: float     # how much the pen thins on characters with many strokes (keeps them legible)
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> "PenStyle":
@@ -62,7 +68,7 @@ class PenStyle:
         messy = rng.uniform(0.2, 1.0)     # neatness is independent of speed, mostly
         nib = rng.choice([0.0, 0.0, rng.uniform(0.2, 0.55)])
         return cls(
-            width=float(rng.choice([rng.uniform(22, 40), rng.uniform(38, 60), rng.uniform(55, 85)],
+            width=float(rng.choice([rng.uniform(22, 40), rng.uniform(38, 60), rng.uniform(55, 75)],
                                    p=[0.35, 0.45, 0.2])),
             start_taper=float(rng.choice([rng.uniform(0.0, 0.2), rng.uniform(0.4, 0.8)])),
             end_taper=float(rng.uniform(0.0, 0.85) * (0.5 + 0.5 * quick)),
@@ -82,6 +88,11 @@ class PenStyle:
             ligature=float(max(0.0, quick - 0.45) * rng.uniform(0.5, 1.2)),
             flick=float(rng.uniform(0.0, 0.4) * quick),
             ink=float(rng.uniform(0.78, 1.0)),
+            widen=float(rng.normal(0, 0.09)),
+            heighten=float(rng.normal(0, 0.09)),
+            shear_mid=float(rng.normal(0, 0.12)),
+            warp_jitter=float(rng.uniform(0.02, 0.07) * messy),
+            dense_thin=float(rng.uniform(0.3, 0.6)),
         )
 
     def params(self) -> dict:
@@ -169,11 +180,25 @@ def _shape(skel: Skeleton, style: PenStyle, rng: np.random.Generator) -> np.ndar
     rel = np.stack([rel[..., 0] * cos - rel[..., 1] * sin, rel[..., 0] * sin + rel[..., 1] * cos], axis=-1)
     new_mid = centre + (mid - centre) * style.compact + rng.normal(0, style.offset, (k, 1, 2))
     rel = rel * scale + new_mid - centre
+    rel = _warp(rel, allpts - centre, style, rng)
 
     sx, sy = np.sqrt(style.aspect), 1.0 / np.sqrt(style.aspect)
     x = rel[..., 0] * sx - style.slant * rel[..., 1] * sy
     y = rel[..., 1] * sy - style.rise * rel[..., 0] * sx
     return np.stack([x, y], axis=-1) + EM / 2
+
+
+def _warp(rel: np.ndarray, box_pts: np.ndarray, style: PenStyle, rng: np.random.Generator) -> np.ndarray:
+    """A writer's sense of proportion: a smooth monotone remap of the glyph box that gives one side
+    or the top more room (the same habit for every character, plus a little per-character drift)."""
+    lo, hi = box_pts.min(axis=0), box_pts.max(axis=0)
+    extent = np.maximum(hi - lo, 1.0)
+    u = np.clip((rel - lo) / extent, 0.0, 1.0)                         # [K, N, 2] in the glyph box
+    a, c, e = np.array([style.widen, style.heighten, style.shear_mid]) + rng.normal(0, style.warp_jitter, 3)
+    a, c = np.clip([a, c], -0.25, 0.25)                                # |a| < 1/pi keeps the remap monotone
+    du = a * np.sin(np.pi * u[..., 0]) + e * np.sin(np.pi * u[..., 0]) * (u[..., 1] - 0.5)
+    dv = c * np.sin(np.pi * u[..., 1])
+    return rel + np.stack([du, dv], axis=-1) * extent
 
 
 def _radii(pts: np.ndarray, lengths: np.ndarray, style: PenStyle, rng: np.random.Generator,
@@ -217,7 +242,8 @@ def draw_glyph(skel: Skeleton, style: PenStyle, rng: np.random.Generator, size: 
     canvas_px = SUPERSAMPLE * size * 5 // 4
     scale = SUPERSAMPLE * size / EM
     offset = SUPERSAMPLE * size / 8
-    char_width = style.width * (1.0 + rng.normal(0, 0.06))
+    crowding = min(1.0, (9.0 / max(len(skel.points), 1)) ** style.dense_thin)
+    char_width = style.width * crowding * (1.0 + rng.normal(0, 0.06))
     pts = _shape(skel, style, rng)
     canvas = np.zeros((canvas_px, canvas_px), np.uint8)
 
