@@ -203,3 +203,57 @@ def data_from_gnt(files, out, size, force) -> None:
     manifest = gnt.import_gnt([Path(f) for f in files], Path(out), size=size, force=force)
     click.echo(f"{out}: {len(manifest['writers'])} writers, "
                f"{sum(w['coverage'] for w in manifest['writers'])} glyphs")
+
+
+@cli.group("train")
+def train_group() -> None:
+    """Train the OCR critic, then the DSF-GAN generator (needs `pip install .[train]`).
+
+    \b
+    Example:
+      fontgen train ocr --config cpu --data data/ds64 --out runs/ocr
+      fontgen train gan --config cpu --data data/ds64 --ocr runs/ocr/last.pth --out runs/gan
+    """
+
+
+def _train_config(preset: str, overrides: tuple[str, ...]):
+    from training import config
+
+    return config.load(preset, list(overrides))
+
+
+@train_group.command("ocr")
+@click.option("--config", "preset", default="cpu", show_default=True, help="Preset (cpu, paper) or a YAML path.")
+@click.option("--data", required=True, type=click.Path(file_okay=False), help="Dataset folder (manifest.json, script/, template/).")
+@click.option("--out", default="runs/ocr", show_default=True, type=click.Path(file_okay=False), help="Run folder for checkpoints.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from last.pth.")
+@click.argument("overrides", nargs=-1)
+def train_ocr_cmd(preset, data, out, resume, overrides) -> None:
+    """Train the OCR critic the GAN's recognizability loss uses. Extra arguments are section.key=value overrides.
+
+    \b
+    Example:
+      fontgen train ocr --config cpu --data data/ds64 --out runs/ocr critic.iterations=2000
+    """
+    from training import ocr
+
+    ocr.train_ocr(_train_config(preset, overrides), data, out, resume=resume, log=click.echo)
+
+
+@train_group.command("gan")
+@click.option("--config", "preset", default="cpu", show_default=True, help="Preset (cpu, paper) or a YAML path.")
+@click.option("--data", required=True, type=click.Path(file_okay=False), help="Dataset folder (manifest.json, script/, template/).")
+@click.option("--ocr", "ocr_path", required=True, type=click.Path(dir_okay=False), help="OCR critic checkpoint (runs/ocr/last.pth).")
+@click.option("--out", default="runs/gan", show_default=True, type=click.Path(file_okay=False), help="Run folder for checkpoints and samples.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from last.pth.")
+@click.argument("overrides", nargs=-1)
+def train_gan_cmd(preset, data, ocr_path, out, resume, overrides) -> None:
+    """Train the DSF-GAN generator with a frozen OCR critic. Extra arguments are section.key=value overrides.
+
+    \b
+    Example:
+      fontgen train gan --config cpu --data data/ds64 --ocr runs/ocr/last.pth --out runs/gan train.max_minutes=60
+    """
+    from training import trainer
+
+    trainer.train_gan(_train_config(preset, overrides), data, ocr_path, out, resume=resume, log=click.echo)

@@ -1,0 +1,73 @@
+"""Checkpoints: written atomically as NNNNNN.pth plus last.pth; models rebuilt from them alone.
+
+A GAN checkpoint holds `model_config` (ModelConfig as a dict), the resolved `config`, `generator`,
+`generator_ema`, `discriminator`, both optimizers and scalers, RNG and sampler states, `iteration`.
+An OCR checkpoint holds `critic_config`, `charset`, `critic`, optimizer, RNG states, `iteration`.
+
+    G = load_generator("runs/gan/last.pth")          # the EMA generator, eval mode, on the CPU
+    critic, charset = load_critic("runs/ocr/last.pth")
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import torch
+
+from fontgen.errors import InputError
+from training.config import CriticConfig, ModelConfig
+from training.models import Critic, Generator, build_critic, build_generator
+
+
+def save(state: dict, out_dir: Path, iteration: int, keep: int = 3) -> Path:
+    """Write NNNNNN.pth atomically, point last.pth at the same content, drop old numbered files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{iteration:06d}.pth"
+    tmp = out_dir / f".{path.name}.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+    last_tmp = out_dir / ".last.pth.tmp"
+    if last_tmp.exists():
+        last_tmp.unlink()
+    try:
+        os.link(path, last_tmp)
+    except OSError:  # file systems without hard links
+        shutil.copyfile(path, last_tmp)
+    os.replace(last_tmp, out_dir / "last.pth")
+    numbered = sorted(p for p in out_dir.glob("[0-9]" * 6 + ".pth"))
+    for old in numbered[:-keep] if keep > 0 else []:
+        old.unlink()
+    return path
+
+
+def load(path: str | Path, map_location="cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("checkpoint not found", path, "give a .pth written by `fontgen train`")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # torch raises many types on truncated or foreign files
+        raise InputError(f"cannot read the checkpoint ({exc})", path, "use a .pth written by `fontgen train`")
+
+
+def load_generator(path: str | Path, ema: bool = True) -> Generator:
+    """Rebuild the generator from a GAN checkpoint alone (EMA weights by default), in eval mode."""
+    state = load(path)
+    if "model_config" not in state:
+        raise InputError("not a GAN checkpoint (no model_config)", path, "pass a checkpoint from `fontgen train gan`")
+    generator = build_generator(ModelConfig(**state["model_config"]))
+    generator.load_state_dict(state["generator_ema" if ema else "generator"])
+    return generator.eval()
+
+
+def load_critic(path: str | Path) -> tuple[Critic, str]:
+    """The OCR critic (eval mode) and its charset (class i reads as charset[i])."""
+    state = load(path)
+    if "critic_config" not in state:
+        raise InputError("not an OCR critic checkpoint", path, "pass a checkpoint from `fontgen train ocr`")
+    cfg = CriticConfig(**state["critic_config"])
+    critic = build_critic(cfg, len(state["charset"]))
+    critic.load_state_dict(state["critic"])
+    return critic.eval(), state["charset"]

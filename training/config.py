@@ -1,0 +1,206 @@
+"""Training configuration: one dataclass per component, built from layered YAML.
+
+Layers, later wins: the dataclass defaults, a preset (`cpu`, `paper`, or a YAML path), then
+`section.key=value` overrides from the command line:
+
+    cfg = config.load("cpu", ["optim.lr_g=2e-4", "train.iterations=500"])
+    cfg.model.base      # 8
+    config.to_dict(cfg) # the resolved config, logged at start and saved in every checkpoint
+
+`ModelConfig` alone rebuilds the generator, so it is stored by itself in checkpoints too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from fontgen.errors import InputError
+
+PRESET_DIR = Path(__file__).parent / "configs"
+
+
+@dataclass
+class ModelConfig:
+    """Generator and discriminator sizes (seed: base 32, style 512)."""
+
+    size: int = 64               # glyph side S in pixels (a power of two, >= 8)
+    base: int = 32               # structure U-Net channels at full resolution
+    max_mult: int = 16           # channel cap: base * max_mult
+    attn_level: int = 1          # U-Net level (0 = full resolution) that gets self-attention
+    style_base: int = 32         # style CNN channels at half resolution
+    style_dim: int = 512         # writer / glyph style vector size
+    style_layers: int = 2        # transformer layers over reference tokens
+    style_heads: int = 8
+    proj_dim: int = 256          # contrastive projection head output
+    d_base: int = 64             # discriminator channels at its first layer
+    d_scales: int = 3            # multi-scale discriminator: number of scales
+
+
+@dataclass
+class CriticConfig:
+    """OCR critic: a compact ResNet classifier over the dataset charset, trained before the GAN."""
+
+    base: int = 64
+    size: int = 64
+    iterations: int = 20000
+    batch: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 5e-4
+    warmup: int = 200
+    augment: bool = True         # small random affine jitter, so generated glyphs are read too
+    max_minutes: float = 0.0     # 0 = no wall-clock budget
+
+
+@dataclass
+class LossConfig:
+    """Generator loss weights (seed: adv 1, cls 1, structure 0.8, style 6.5, reconstruction 20)."""
+
+    adversarial: str = "hinge"   # hinge | bce
+    adv: float = 1.0
+    cls: float = 1.0             # OCR critic classification of the generated glyph
+    structure: float = 0.8       # re-encoded output vs template structure features
+    contrastive: float = 6.5     # supervised contrastive loss on writer embeddings (seed "style")
+    gram: float = 1.0            # Gram matrices of critic features, generated vs target
+    outline: float = 5.0         # Sobel edge magnitude, generated vs target
+    l1: float = 20.0             # pixel reconstruction (seed "reconstruction")
+    temperature: float = 0.1     # contrastive softmax temperature
+
+
+@dataclass
+class OptimConfig:
+    lr_g: float = 1e-4
+    lr_d: float = 5e-5
+    betas: tuple[float, float] = (0.0, 0.999)
+    warmup: int = 100            # linear warm-up iterations
+    decay_to: float = 1.0        # cosine decay to this fraction of the lr at the last iteration (1 = constant)
+    grad_clip: float = 1.0       # 0 disables clipping
+    ema: float = 0.999           # EMA decay of generator weights
+
+
+@dataclass
+class DataConfig:
+    batch: int = 48              # global batch (split over DDP ranks)
+    refs_min: int = 30           # references per sample, drawn uniformly per batch
+    refs_max: int = 30
+    writers_per_batch: int = 0   # 0 = batch // 2, so every writer has a positive for the contrastive loss
+
+
+@dataclass
+class TrainConfig:
+    iterations: int = 20000
+    max_minutes: float = 0.0     # stop (and save) after this much wall time; 0 = no limit
+    seed: int = 0
+    amp: str = "bf16"            # bf16 | fp16 | none (CUDA only; CPU always runs fp32)
+    device: str = "auto"         # auto | cpu | cuda
+    log_every: int = 50
+    sample_every: int = 500
+    save_every: int = 500
+    keep: int = 3                # numbered checkpoints kept besides last.pth
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    critic: CriticConfig = field(default_factory=CriticConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def preset_path(name: str) -> Path:
+    """A preset name (`cpu`, `paper`) or a YAML file path."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise InputError("config file not found", path, "give a YAML file or a preset name (cpu, paper)")
+        return path
+    path = PRESET_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
+        raise InputError(f"unknown config preset '{name}'", None, f"use one of: {known}, or a YAML path")
+    return path
+
+
+def _set(section, key: str, value, where: str):
+    """Assign one field, coercing YAML scalars to the field's type."""
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    if key not in fields:
+        raise InputError(f"unknown config key '{key}' in {where}", None,
+                         f"known keys: {', '.join(fields)}")
+    current = getattr(section, key)
+    try:
+        if isinstance(current, bool):
+            if not isinstance(value, bool):
+                raise ValueError(value)
+        elif isinstance(current, tuple):
+            value = tuple(type(c)(v) for c, v in zip(current, value, strict=True))
+        elif isinstance(current, (int, float, str)):
+            value = type(current)(value)
+    except (TypeError, ValueError):
+        raise InputError(f"bad value {value!r} for '{key}' in {where}", None,
+                         f"expected a {type(current).__name__}")
+    setattr(section, key, value)
+
+
+def merge(cfg: Config, tree: dict, where: str) -> Config:
+    """Apply a nested {section: {key: value}} mapping onto `cfg` (in place, returns it)."""
+    for name, values in (tree or {}).items():
+        if not hasattr(cfg, name) or not isinstance(values, dict):
+            raise InputError(f"unknown config section '{name}' in {where}", None,
+                             "sections: model, critic, loss, optim, data, train")
+        for key, value in values.items():
+            _set(getattr(cfg, name), key, value, where)
+    return cfg
+
+
+def parse_override(text: str) -> dict:
+    """`optim.lr_g=2e-4` → {"optim": {"lr_g": 0.0002}} (the value is read as YAML)."""
+    key, sep, raw = text.partition("=")
+    parts = key.strip().split(".")
+    if not sep or len(parts) != 2:
+        raise InputError(f"bad override '{text}'", None, "write section.key=value, e.g. train.iterations=500")
+    return {parts[0]: {parts[1]: yaml.safe_load(raw)}}
+
+
+def load(preset: str = "cpu", overrides: list[str] = ()) -> Config:
+    """Defaults ← preset YAML ← overrides; validated."""
+    path = preset_path(preset)
+    cfg = merge(Config(), yaml.safe_load(path.read_text()) or {}, str(path))
+    for text in overrides:
+        merge(cfg, parse_override(text), "overrides")
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    s = cfg.model.size
+    if s < 8 or s & (s - 1):
+        raise InputError(f"model.size must be a power of two >= 8, not {s}")
+    if cfg.loss.adversarial not in ("hinge", "bce"):
+        raise InputError(f"loss.adversarial must be hinge or bce, not {cfg.loss.adversarial!r}")
+    if cfg.train.amp not in ("bf16", "fp16", "none"):
+        raise InputError(f"train.amp must be bf16, fp16 or none, not {cfg.train.amp!r}")
+    if not 1 <= cfg.data.refs_min <= cfg.data.refs_max:
+        raise InputError("need 1 <= data.refs_min <= data.refs_max")
+    if cfg.data.batch < 2:
+        raise InputError("data.batch must be at least 2 (the contrastive loss needs pairs)")
+
+
+def to_dict(cfg: Config) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(tree: dict) -> Config:
+    return merge(Config(), tree, "checkpoint")
+
+
+def dump(cfg: Config) -> str:
+    """The resolved config as YAML, for the log and the run folder."""
+    tree = to_dict(cfg)
+    tree["optim"]["betas"] = list(tree["optim"]["betas"])
+    return yaml.safe_dump(tree, sort_keys=False)

@@ -1,0 +1,58 @@
+"""Building blocks shared by the generator, discriminator and critic.
+
+Everything here is plain tensor ops with shapes fixed by the weights, never by the data, so the
+generator exports to ONNX with dynamic batch and reference counts.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def conv_bn_relu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class SelfAttention2d(nn.Module):
+    """SAGAN self-attention over the pixels of a feature map; starts as the identity (gamma = 0)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        inner = max(channels // 8, 4)
+        self.query = nn.Conv2d(channels, inner, 1)
+        self.key = nn.Conv2d(channels, inner, 1)
+        self.value = nn.Conv2d(channels, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q = self.query(x).flatten(2).transpose(1, 2)          # [B, HW, c']
+        k = self.key(x).flatten(2)                             # [B, c', HW]
+        v = self.value(x).flatten(2)                           # [B, C, HW]
+        attn = torch.softmax(q @ k / q.shape[-1] ** 0.5, -1)   # [B, HW, HW]
+        out = (v @ attn.transpose(1, 2)).reshape(b, c, h, w)
+        return x + self.gamma * out
+
+
+class TransformerLayer(nn.Module):
+    """Pre-norm transformer encoder layer over a token set [B, T, D] (T may vary at run time)."""
+
+    def __init__(self, dim: int, heads: int, ff_mult: int = 4):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"style_dim {dim} is not divisible by style_heads {heads}")
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff = nn.Sequential(nn.Linear(dim, ff_mult * dim), nn.GELU(), nn.Linear(ff_mult * dim, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        attn = torch.softmax(q @ k.transpose(-1, -2) / (d // self.heads) ** 0.5, -1)  # [B, H, T, T]
+        x = x + self.out((attn @ v).transpose(1, 2).reshape(b, t, d))
+        return x + self.ff(self.norm2(x))

@@ -1,0 +1,134 @@
+"""DSF-GAN generator: structure U-Net + dual-branch style encoder + denormalization decoder.
+
+The generator is split in two so a font needs the style pass once (export makes two ONNX graphs):
+
+    writer, glyph = G.style(refs)            # refs [B, R, S, S] in [-1, 1], ink = +1, any R >= 1
+    out = G.glyph(writer, glyph, templates)  # templates [B, 1, S, S] → glyphs [B, 1, S, S] in [-1, 1]
+    G(refs, templates) == G.glyph(*G.style(refs), templates)
+
+Style tensors with batch 1 are broadcast over the template batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from training.config import ModelConfig
+from training.models.structure import StructureEncoder
+from training.models.style import StyleEncoder
+
+
+class AdaptiveFusion(nn.Module):
+    """Per decoder block, a learned channel gate mixes writer style and glyph style."""
+
+    def __init__(self, style_dim: int, blocks: int):
+        super().__init__()
+        self.gates = nn.ModuleList(nn.Linear(2 * style_dim, style_dim) for _ in range(blocks))
+
+    def forward(self, writer: torch.Tensor, glyph: torch.Tensor) -> list[torch.Tensor]:
+        both = torch.cat([writer, glyph], 1)
+        mixed = []
+        for gate in self.gates:
+            g = torch.sigmoid(gate(both))                       # [B, D]
+            mixed.append(g * writer + (1 - g) * glyph)
+        return mixed
+
+
+class Denormalization(nn.Module):
+    """Normalize, then modulate twice — spatially by structure, per channel by style — and mix the two
+    with a learned spatial mask."""
+
+    def __init__(self, channels: int, structure_channels: int, style_dim: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.structure = nn.Conv2d(structure_channels, 2 * channels, 1)
+        self.style = nn.Linear(style_dim, 2 * channels)
+        self.mask = nn.Conv2d(channels, 1, 1)
+
+    def forward(self, x: torch.Tensor, structure: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x)
+        s_gamma, s_beta = self.structure(structure).chunk(2, 1)               # [B, C, H, W] each
+        t_gamma, t_beta = self.style(style)[:, :, None, None].chunk(2, 1)     # [B, C, 1, 1] each
+        m = torch.sigmoid(self.mask(x))                                       # [B, 1, H, W]
+        return (1 - m) * (x * (1 + s_gamma) + s_beta) + m * (x * (1 + t_gamma) + t_beta)
+
+
+class DenormBlock(nn.Module):
+    """Residual block of two denormalized 3×3 convolutions."""
+
+    def __init__(self, cin: int, cout: int, structure_channels: int, style_dim: int):
+        super().__init__()
+        self.norm1 = Denormalization(cin, structure_channels, style_dim)
+        self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1)
+        self.norm2 = Denormalization(cout, structure_channels, style_dim)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.skip = nn.Conv2d(cin, cout, 1, bias=False) if cin != cout else nn.Identity()
+
+    def forward(self, x, structure, style):
+        h = self.conv1(F.relu(self.norm1(x, structure, style)))
+        h = self.conv2(F.relu(self.norm2(h, structure, style)))
+        return h + self.skip(x)
+
+
+class Generator(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.structure_encoder = StructureEncoder(cfg.size, cfg.base, cfg.max_mult, cfg.attn_level)
+        self.style_encoder = StyleEncoder(cfg.size, cfg.style_base, cfg.style_dim, cfg.style_layers,
+                                          cfg.style_heads, cfg.proj_dim)
+        ch = self.structure_encoder.channels                    # level 0 (S×S) .. L (2×2)
+        levels = self.structure_encoder.levels
+        self.fusion = AdaptiveFusion(cfg.style_dim, levels + 1)
+        self.boot = nn.Linear(cfg.style_dim, ch[levels] * 4)   # style → 2×2 seed map
+        self.blocks = nn.ModuleList(
+            DenormBlock(ch[min(i + 1, levels)], ch[i], ch[i], cfg.style_dim) for i in reversed(range(levels + 1)))
+        self.to_image = nn.Conv2d(ch[0], 1, 3, 1, 1)
+
+    def config_dict(self) -> dict:
+        return asdict(self.cfg)
+
+    def style(self, refs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """References [B, R, S, S] → (writer style [B, D], glyph style [B, D])."""
+        return self.style_encoder(refs)
+
+    def synthesize(self, writer: torch.Tensor, glyph: torch.Tensor, structure: list[torch.Tensor]) -> torch.Tensor:
+        """Decode from 2×2 to S×S; structure features as returned by the structure encoder."""
+        batch = structure[0].shape[0]
+        writer = writer.expand(batch, -1)                       # batch-1 style broadcasts over templates
+        glyph = glyph.expand(batch, -1)
+        styles = self.fusion(writer, glyph)
+        c = self.blocks[0].norm1.norm.num_features
+        x = self.boot(styles[0]).reshape(batch, c, 2, 2)        # [B, ch_L, 2, 2]
+        for i, block in enumerate(self.blocks):
+            if i:
+                x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = block(x, structure[i], styles[i])               # [B, ch, 2^(i+1), 2^(i+1)]
+        return torch.tanh(self.to_image(F.relu(x)))             # [B, 1, S, S]
+
+    def glyph(self, writer: torch.Tensor, glyph: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
+        """Style tensors (batch B or 1) + templates [B, 1, S, S] → glyphs [B, 1, S, S] in [-1, 1]."""
+        return self.synthesize(writer, glyph, self.structure_encoder(templates))
+
+    def forward(self, refs: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
+        return self.glyph(*self.style(refs), templates)
+
+
+class GeneratorStep(nn.Module):
+    """Everything the generator loss needs from one call, so DDP sees a single forward per step."""
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, refs, templates):
+        g = self.generator
+        writer, glyph = g.style(refs)
+        structure = g.structure_encoder(templates)
+        fake = g.synthesize(writer, glyph, structure)
+        restructure = g.structure_encoder(fake)                 # structure consistency: re-encode output
+        return fake, g.style_encoder.embed(writer), structure, restructure

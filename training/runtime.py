@@ -1,0 +1,130 @@
+"""Where and how a training run executes: device, DDP from torchrun's environment, AMP, seeding,
+RNG state capture, learning-rate schedule. Shared by the GAN and OCR trainers.
+
+    rt = runtime.start("auto", "bf16", seed=0)   # reads RANK/WORLD_SIZE/LOCAL_RANK if torchrun set them
+    with rt.autocast(): ...
+    rt.finish()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+@dataclass
+class Runtime:
+    device: torch.device
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    amp_dtype: torch.dtype | None = None   # None: full precision
+
+    @property
+    def master(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def ddp(self) -> bool:
+        return self.world > 1
+
+    def autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    def scaler(self) -> torch.amp.GradScaler:
+        """Loss scaling only for fp16 (bf16 and fp32 have the range they need)."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+
+    def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
+        if not self.ddp:
+            return module
+        ids = [self.local_rank] if self.device.type == "cuda" else None
+        return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids)
+
+    def any_true(self, flag: bool) -> bool:
+        """True on every rank if any rank says so (a collective stop decision)."""
+        if not self.ddp:
+            return flag
+        t = torch.tensor([float(flag)], device=self.device)
+        dist.all_reduce(t)
+        return bool(t.item())
+
+    def gather(self, obj):
+        """Every rank's `obj`, in rank order (on every rank)."""
+        if not self.ddp:
+            return [obj]
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
+    def barrier(self):
+        if self.ddp:
+            dist.barrier()
+
+    def finish(self):
+        if self.ddp and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def start(device: str = "auto", amp: str = "bf16", seed: int = 0) -> Runtime:
+    """Detect torchrun (RANK/WORLD_SIZE/LOCAL_RANK), pick the device, init the process group
+    (nccl on GPU, gloo on CPU), seed every RNG with seed + rank."""
+    rank = int(os.environ.get("RANK", 0))
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    use_cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
+    dev = torch.device(f"cuda:{local}" if use_cuda else "cpu")
+    if use_cuda:
+        torch.cuda.set_device(dev)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo", rank=rank, world_size=world)
+    amp_dtype = None
+    if use_cuda and amp != "none":
+        amp_dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    seed_everything(seed + rank)
+    return Runtime(dev, rank, world, local, amp_dtype)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def learning_rate(step: int, base: float, warmup: int, total: int, decay_to: float) -> float:
+    """A pure function of the step: linear warm-up, then cosine from `base` to `base * decay_to`."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (decay_to + (1 - decay_to) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
