@@ -24,6 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from fontgen.errors import InputError
+from fontgen.raster import to_model
 
 SPLITS = {"train": "script", "test": "test", "template": "template"}
 CACHE_VERSION = 1
@@ -116,11 +117,6 @@ def load_split(root: str | Path, split: str) -> GlyphSet:
     with np.load(idx) as z:
         writer_id, char_id = z["writer_id"], z["char_id"]
     return GlyphSet(np.load(npy, mmap_mode="r"), writer_id, char_id, writers, charset)
-
-
-def to_model(ink: np.ndarray) -> np.ndarray:
-    """uint8 ink → float32 in [-1, 1], ink = +1 (fontgen.raster's convention)."""
-    return ink.astype(np.float32) * (2.0 / 255.0) - 1.0
 
 
 @dataclass

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from fontgen.errors import InputError
+from fontgen.raster import to_model
 from training import checkpoint, config, datasets, runtime
 from training.config import Config
 from training.models import build_critic
@@ -46,7 +47,7 @@ def accuracy(critic, glyphs: datasets.GlyphSet, device, batch: int = 256, limit:
     with torch.no_grad():
         for i in range(0, len(keep), batch):
             idx = keep[i:i + batch]
-            x = torch.from_numpy(datasets.to_model(glyphs.ink[idx])[:, None]).to(device)
+            x = torch.from_numpy(to_model(glyphs.ink[idx])[:, None]).to(device)
             pred = critic(x).argmax(1).cpu().numpy()
             correct += int((pred == glyphs.char_id[idx]).sum())
     return correct / max(1, len(keep))

@@ -12,6 +12,7 @@ follows. The EMA generator makes the sample grids and is what export uses.
 from __future__ import annotations
 
 import copy
+import hashlib
 import time
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
             e.lerp_(p, 1.0 - decay)
         for e, b in zip(ema.buffers(), model.buffers()):
             e.copy_(b)
+
+
+def weights_digest(*modules: torch.nn.Module) -> str:
+    """SHA-256 of every parameter; saved per rank so a checkpoint shows DDP ranks stayed in sync."""
+    h = hashlib.sha256()
+    for module in modules:
+        for p in module.parameters():
+            h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def clip(params, max_norm: float) -> None:
@@ -124,7 +134,8 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
             log(f"resumed at iteration {start}")
 
     def save(iteration):
-        ranks = rt.gather({"rng": runtime.rng_state(), "sampler": sampler.rng.bit_generator.state})
+        ranks = rt.gather({"rng": runtime.rng_state(), "sampler": sampler.rng.bit_generator.state,
+                           "weights_sha256": weights_digest(gen, disc)})
         if rt.master:
             checkpoint.save({
                 "iteration": iteration, "model_config": gen.config_dict(), "config": config.to_dict(cfg),

@@ -1,0 +1,126 @@
+"""Training: config layering, dataset cache and sampling, critic and generator learning, exact resume."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from fontgen.errors import InputError  # noqa: E402
+from fontgen.raster import from_model  # noqa: E402
+from tinydata import make_dataset  # noqa: E402
+from training import checkpoint, config, datasets, ocr, trainer  # noqa: E402
+
+SIZE = 32
+TINY = [f"model.size={SIZE}", "model.base=4", "model.style_base=4", "model.style_dim=32", "model.style_heads=2",
+        "model.style_layers=1", "model.proj_dim=8", "model.d_base=8", "critic.base=8", "critic.batch=32",
+        "critic.warmup=10", "critic.max_minutes=0", "data.batch=8", "data.refs_min=2", "data.refs_max=4",
+        "optim.warmup=5", "train.max_minutes=0", "train.sample_every=0", "train.save_every=0",
+        "train.log_every=1"]
+
+
+def quiet(_msg):
+    pass
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("ds"), chars=24, size=SIZE, unseen=4)
+
+
+@pytest.fixture(scope="module")
+def critic_run(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ocr")
+    cfg = config.load("cpu", TINY + ["critic.iterations=150", "critic.augment=false", "critic.lr=3e-3"])
+    return out, ocr.train_ocr(cfg, data, out, log=quiet)
+
+
+def test_config_layers_and_overrides(tmp_path):
+    cfg = config.load("cpu", ["optim.lr_g=3e-4", "loss.adversarial=bce", "optim.betas=[0.5, 0.9]"])
+    assert cfg.optim.lr_g == 3e-4 and cfg.loss.adversarial == "bce" and cfg.optim.betas == (0.5, 0.9)
+    assert config.load("paper").data.refs_max == 30 and config.load("paper").loss.l1 == 20.0
+    custom = tmp_path / "mine.yaml"
+    custom.write_text("train:\n  iterations: 7\n")
+    assert config.load(str(custom)).train.iterations == 7
+    assert config.from_dict(config.to_dict(cfg)) == cfg
+    for bad in (["optim.nope=1"], ["optim.lr_g"], ["loss.adversarial=wgan"], ["data.batch=abc"]):
+        with pytest.raises(InputError):
+            config.load("cpu", bad)
+    with pytest.raises(InputError, match="unknown config preset"):
+        config.load("nonesuch")
+
+
+def test_split_is_packed_once_and_reused(data):
+    train = datasets.load_split(data, "train")
+    assert train.ink.shape == (3 * 24, SIZE, SIZE) and train.ink.dtype == np.uint8
+    assert train.writers == ["w0", "w1", "w2"] and len(train.charset) == 24
+    stamp = (data / "cache" / "train.npy").stat().st_mtime_ns
+    again = datasets.load_split(data, "train")
+    assert (data / "cache" / "train.npy").stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(again.ink, train.ink)
+    assert json.loads((data / "cache" / "train.json").read_text())["files"] == 72
+
+
+def test_gan_sampler_respects_writers_and_unseen_chars(data):
+    train, templates = datasets.load_split(data, "train"), datasets.load_split(data, "template")
+    unseen = datasets.read_manifest(data)["unseen_chars"]
+    sampler = datasets.GanSampler(train, templates, unseen, 2, 4, batch=6, seed=1)
+    ink_rows = {train.ink[i].tobytes(): i for i in range(len(train))}
+    for _ in range(5):
+        b = sampler.sample()
+        r = b.refs.shape[1]
+        assert 2 <= r <= 4 and b.refs.shape == (6, r, SIZE, SIZE) and b.targets.shape == (6, 1, SIZE, SIZE)
+        assert np.bincount(b.writer_id).max() >= 2                 # pairs for the contrastive loss
+        for i in range(6):
+            target = ink_rows[from_model(b.targets[i, 0]).tobytes()]
+            refs = [ink_rows[from_model(x).tobytes()] for x in b.refs[i]]
+            assert train.charset[train.char_id[target]] not in unseen
+            assert all(train.writer_id[j] == b.writer_id[i] for j in refs + [target])
+            chars = [train.charset[train.char_id[j]] for j in refs]
+            assert not set(chars) & set(unseen) and train.charset[b.char_id[i]] not in chars
+
+
+def test_critic_learns_the_tiny_set(critic_run):
+    out, result = critic_run
+    assert result["train_acc"] >= 0.9
+    critic, charset = checkpoint.load_critic(out / "last.pth")
+    assert len(charset) == 24 and critic.head.out_features == 24
+
+
+def test_generator_reconstruction_loss_halves(data, critic_run, tmp_path):
+    cfg = config.load("cpu", TINY + ["train.iterations=100", "optim.lr_g=1e-3", "optim.lr_d=5e-4"])
+    history = trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "gan", log=quiet)
+    l1 = [h["l1"] for h in history]
+    assert len(l1) == 100 and all(np.isfinite(l1))
+    assert np.mean(l1[-10:]) <= 0.5 * np.mean(l1[:5])
+    gen = checkpoint.load_generator(tmp_path / "gan" / "last.pth")
+    assert not gen.training and gen.cfg.size == SIZE
+    assert (tmp_path / "gan" / "samples" / "000100.png").is_file()
+
+
+def test_resume_continues_bit_for_bit(data, critic_run, tmp_path):
+    ocr_ckpt = critic_run[0] / "last.pth"
+    run = lambda out, n, resume=False: trainer.train_gan(  # noqa: E731
+        config.load("cpu", TINY + [f"train.iterations={n}", "train.save_every=3"]), data, ocr_ckpt, out,
+        resume=resume, log=quiet)
+    straight = run(tmp_path / "a", 5)
+    run(tmp_path / "b", 3)
+    resumed = run(tmp_path / "b", 5, resume=True)
+    assert [h["iteration"] for h in resumed] == [4, 5]
+    assert resumed == straight[3:]
+    a = checkpoint.load(tmp_path / "a" / "last.pth")
+    b = checkpoint.load(tmp_path / "b" / "last.pth")
+    for k, v in a["generator_ema"].items():
+        assert torch.equal(v, b["generator_ema"][k]), k
+
+
+def test_run_folder_guards(data, critic_run, tmp_path):
+    cfg = config.load("cpu", TINY + ["train.iterations=1"])
+    with pytest.raises(InputError, match="nothing to resume"):
+        trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "x", resume=True, log=quiet)
+    trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "x", log=quiet)
+    with pytest.raises(InputError, match="already has checkpoints"):
+        trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "x", log=quiet)
+    with pytest.raises(InputError, match="not a GAN checkpoint"):
+        checkpoint.load_generator(critic_run[0] / "last.pth")
