@@ -223,7 +223,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
             "l1": subset_means(metrics.l1(out, real), unseen_mask),
             "d": d_gen, "style_gain": gains(d_gen, d_tpl),
             "fid": (metrics.frechet_distance(scored["features"], scored_real["features"])
-                    if readers.critic is not None else None),
+                    if readers.critic is not None and len(chars) > 1 else None),
             "is": _is(scored),
             "_features": scored["features"],
         }
@@ -270,7 +270,7 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
         ocr, real = entry["ocr_ra"]["all"], entry["real_ocr_ra"]["all"]
         entry["ocr_ra_vs_real"] = ocr / real if ocr is not None and real else None
         feats = [w["refs"][r]["_features"] for w in writers]
-        if all(f is not None for f in feats):
+        if all(f is not None for f in feats) and sum(len(f) for f in feats) > 1:
             entry["fid_pooled"] = metrics.frechet_distance(np.concatenate(feats),
                                                            np.concatenate([w["_real_features"] for w in writers]))
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import cv2
 import numpy as np
@@ -193,3 +194,18 @@ def test_eval_rejects_a_dataset_at_another_size(model, tmp_path):
     with pytest.raises(InputError, match="px"):
         evaluate.evaluate(model, root, tmp_path / "r", ocr=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_eval_without_critic_or_ocr_reports_what_it_could_not_measure(model, dataset, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(model, bare)
+    meta = json.loads((bare / "model.json").read_text(encoding="utf-8"))
+    del meta["graphs"]["critic"]
+    (bare / "critic.onnx").unlink()
+    (bare / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    result = evaluate.evaluate(bare, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1)
+    m = result["summary"]["2"]
+    assert m["critic_ra"]["all"] is None and m["ocr_ra"]["all"] is None and m["fid"] is None
+    assert m["style_gain"]["all"] is not None
+    assert any("no critic.onnx" in n for n in result["notes"])
+    assert "| 2 | – / – | – / – |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
