@@ -112,7 +112,7 @@ def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
                             out_dir, iteration, cfg.train.keep)
 
     history, began, correct, seen = [], time.monotonic(), 0, 0
-    budget = cc.max_minutes or cfg.train.max_minutes
+    budget = cc.max_minutes
     bar = tqdm(range(start, cc.iterations), initial=start, total=cc.iterations, desc="ocr",
                disable=None if rt.master else True)
     critic.train()
