@@ -35,4 +35,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import fontgen, potrace, onnxruntime, torch" 
   touch "$stamp"
 fi
+if [ "${1:-}" = "--test" ]; then
+  # Stroke skeletons (npm hanzi-writer-data) for the synthetic-writer tests; cached, so re-runs are free.
+  .venv/bin/fontgen data fetch --only hanzi-writer-data
+fi
 echo "setup: ready (.venv/bin/fontgen)"
