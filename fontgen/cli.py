@@ -331,3 +331,53 @@ def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, for
         click.echo(f"R={r}: PP-OCRv5 RA {'–' if ocr is None else f'{ocr:.3f}'}, "
                    f"style gain {'–' if gain is None else f'{gain:.3f}'}")
     click.echo(f"{out}/report.md")
+
+
+@cli.command("export")
+@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="GAN checkpoint (.pth); its EMA generator is exported.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Model folder to create.")
+@click.option("--ocr", type=click.Path(dir_okay=False), default=None, help="OCR critic checkpoint: also export critic.onnx for eval.")
+@click.option("--data", type=click.Path(file_okay=False), default=None, help="Training dataset folder: record its manifest hash and charset.")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+def export_model(checkpoint, out, ocr, data, force) -> None:
+    """Export a trained generator to style.onnx + glyph.onnx + model.json (parity-checked against torch).
+
+    \b
+    Example:
+      fontgen export --checkpoint /work/runs/gan/last.pth --ocr /work/runs/ocr/last.pth \\
+        --data /work/data/ds64 --out fontgen/assets/default --force
+    """
+    from export import onnx_export, parity
+
+    try:
+        meta = onnx_export.export_checkpoint(checkpoint, out, ocr=ocr, data=data, force=force)
+    except parity.ParityError as exc:
+        raise click.ClickException(f"export refused: {exc}") from None
+    checks = meta["parity"]
+    click.echo(f"{out}: {', '.join(meta['graphs'])} graphs, {meta['training']['iterations']} iterations, "
+               f"parity max |onnx - torch| style {checks['generator']['style_max_abs']:.1e}, "
+               f"glyph {checks['generator']['glyph_max_abs']:.1e}")
+
+
+@cli.command("make-font")
+@click.option("--samples", required=True, type=click.Path(), help="Folder of your handwritten characters (永.png, U+6C38.png …).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Font file to write (.otf or .ttf).")
+@click.option("--ttf", type=click.Path(dir_okay=False), default=None, help="Also write a TrueType (.ttf) version.")
+@click.option("--charset", default="gb2312+symbols", show_default=True, help="Characters to cover (names joined by '+', or a text file).")
+@click.option("--name", default="My Hand", show_default=True, help="Font family name.")
+@click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 64 on CPU, 512 on GPU].")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def make_font(samples, out, ttf, charset, name, model, device, batch, force) -> None:
+    """Make a complete font in your handwriting from a few sample characters.
+
+    \b
+    Example:
+      fontgen make-font --samples my_chars/ --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
+    """
+    from fontgen import makefont
+
+    report = makefont.make_font(samples, out, ttf=ttf, charset=charset, name=name, model=model, device=device,
+                                batch=batch, force=force)
+    click.echo(report.summary())

@@ -1,0 +1,194 @@
+"""Export a trained generator (EMA weights) to the two ONNX graphs `fontgen` runs, plus `model.json`.
+
+    style.onnx   refs [1, R, S, S] (any R >= 1)                    -> writer_style [1, D], glyph_style [1, D]
+    glyph.onnx   writer_style [1, D], glyph_style [1, D],
+                 templates [B, 1, S, S] (any B)                     -> glyphs [B, 1, S, S]
+    critic.onnx  glyphs [B, 1, S, S] -> logits [B, C]               (optional, for evaluation)
+    model.json   geometry, normalization, charsets, training record, graph sha256s, parity, metrics
+
+The folder is assembled beside its destination and renamed into place only after the parity check
+passed, so a failed export never leaves a half-written model behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from export import parity
+from fontgen import modelfiles, raster
+from fontgen.errors import InputError
+
+OPSET = 18
+STYLE_NAMES = ("writer_style", "glyph_style")
+NORMALIZATION = {
+    "geometry": "crop to the ink box, pad square, resize to size - 2*margin, centre (fontgen.raster.normalize)",
+    "values": "x = ink_uint8 / 127.5 - 1 (ink = +1, paper = -1); outputs use the same scale",
+}
+
+
+class StyleGraph(nn.Module):
+    """refs [1, R, S, S] -> the generator's style tensors."""
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, refs: torch.Tensor):
+        return tuple(self.generator.style(refs))
+
+
+class GlyphGraph(nn.Module):
+    """Style tensors (batch 1) + templates [B, 1, S, S] -> glyphs [B, 1, S, S]."""
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, writer_style: torch.Tensor, glyph_style: torch.Tensor, templates: torch.Tensor):
+        return self.generator.glyph(writer_style, glyph_style, templates)
+
+
+def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str], dynamic: dict) -> None:
+    """TorchScript-based exporter (dynamo=False): needs no onnxscript and handles the dynamic R and B.
+
+    The exporter restores the module's previous train/eval mode afterwards, recursively, so a wrapper
+    left in training mode would silently put the generator's batch norms back into training mode.
+    """
+    module.eval()
+    with warnings.catch_warnings():
+        # The legacy exporter's deprecation notice, and tracer notes on fixed-length tuple unpacking.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs,
+                          dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, dynamo=False)
+
+
+@torch.no_grad()
+def export_generator(generator: nn.Module, folder: Path) -> None:
+    """Write style.onnx and glyph.onnx for an eval-mode generator into `folder`."""
+    size = generator.cfg.size
+    refs = torch.zeros(1, 3, size, size)  # R = 3 and B = 2 when tracing, so neither axis is baked in as 1
+    styles = tuple(generator.style(refs))
+    if len(styles) != len(STYLE_NAMES):
+        raise RuntimeError(f"generator.style returned {len(styles)} tensors, the exporter expects {len(STYLE_NAMES)}")
+    _export(StyleGraph(generator), (refs,), folder / "style.onnx", ["refs"], list(STYLE_NAMES), {"refs": {1: "refs"}})
+    templates = torch.zeros(2, 1, size, size)
+    _export(GlyphGraph(generator), (*styles, templates), folder / "glyph.onnx", [*STYLE_NAMES, "templates"],
+            ["glyphs"], {"templates": {0: "batch"}, "glyphs": {0: "batch"}})
+
+
+@torch.no_grad()
+def export_critic(critic: nn.Module, path: Path, size: int) -> None:
+    """Write the OCR critic (eval mode) as glyphs [B, 1, S, S] -> logits [B, C]."""
+    _export(critic, (torch.zeros(2, 1, size, size),), path, ["glyphs"], ["logits"],
+            {"glyphs": {0: "batch"}, "logits": {0: "batch"}})
+
+
+def _graph_entry(path: Path) -> dict:
+    return {"file": path.name, "sha256": modelfiles.sha256_file(path), "bytes": path.stat().st_size}
+
+
+def write_model(generator: nn.Module, out: str | Path, *, training: dict, charset: str = "",
+                dataset: dict | None = None, critic: nn.Module | None = None, critic_charset: str = "",
+                force: bool = False) -> dict:
+    """Export, check parity, describe in model.json and move the finished folder to `out`; returns model.json."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise InputError("output folder already exists", out, "pass --force to replace it, or choose another --out")
+    if not out.parent.is_dir():
+        raise InputError("the folder to write into does not exist", out.parent, "create it first")
+    generator.eval()
+    size = generator.cfg.size
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        export_generator(generator, tmp)
+        graphs = {"style": _graph_entry(tmp / "style.onnx"), "glyph": _graph_entry(tmp / "glyph.onnx")}
+        checks = {"generator": parity.check_generator(generator, tmp, STYLE_NAMES)}
+        if critic is not None:
+            critic.eval()
+            export_critic(critic, tmp / "critic.onnx", size)
+            graphs["critic"] = _graph_entry(tmp / "critic.onnx")
+            checks["critic"] = parity.check_critic(critic, tmp / "critic.onnx", size)
+        meta = {
+            "format": modelfiles.FORMAT_VERSION,
+            "image_size": size,
+            "margin": raster.default_margin(size),
+            "normalization": NORMALIZATION,
+            "style_outputs": list(STYLE_NAMES),
+            "charset": charset,
+            "charset_sha256": hashlib.sha256(charset.encode()).hexdigest(),
+            "critic_charset": critic_charset,
+            "dataset": dataset or {},
+            "training": training,
+            "graphs": graphs,
+            "parity": {**checks, "opset": OPSET, "torch": torch.__version__, "onnxruntime": _ort_version()},
+            "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "metrics": {},
+        }
+        (tmp / modelfiles.MODEL_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        _move_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+def _ort_version() -> str:
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished folder onto `out`; an existing `out` (only with --force) is removed after."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+    else:
+        os.replace(tmp, out)
+
+
+def dataset_record(folder: str | Path) -> tuple[dict, str]:
+    """Hash of a dataset's manifest.json (so a model traces back to its data) and its template charset."""
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise InputError("dataset has no manifest.json", path, "pass --data with a folder made by the data builder")
+    chars = "".join(sorted(p.stem for p in (folder / "template").glob("*.png") if len(p.stem) == 1))
+    return {"path": str(folder), "manifest_sha256": modelfiles.sha256_file(path)}, chars
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, *, ocr: str | Path | None = None,
+                      data: str | Path | None = None, force: bool = False) -> dict:
+    """`fontgen export`: a GAN checkpoint (EMA generator), optionally its OCR critic and dataset -> model folder."""
+    from training import checkpoint as ckpt
+
+    state = ckpt.load(checkpoint)
+    generator = ckpt.load_generator(checkpoint)
+    critic, critic_charset = ckpt.load_critic(ocr) if ocr else (None, "")
+    dataset, charset = dataset_record(data) if data else ({}, "".join(critic_charset))
+    training = {
+        "iterations": int(state.get("iteration", 0)),
+        "checkpoint": Path(checkpoint).name,
+        "checkpoint_sha256": modelfiles.sha256_file(checkpoint),
+        "model": state["model_config"],
+        "config": state.get("config", {}),
+    }
+    return write_model(generator, out, training=training, charset=charset, dataset=dataset,
+                       critic=critic, critic_charset="".join(critic_charset), force=force)

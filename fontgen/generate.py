@@ -1,0 +1,158 @@
+"""Generate glyph bitmaps with the exported ONNX graphs (onnxruntime; no torch).
+
+The style graph runs once per font on the writer's references; the glyph graph then runs in batches
+over the templates with that style broadcast across the batch:
+
+    gen = Generator(model_dir=None, device="auto")      # None: the default shipped model
+    style = gen.style(refs)                              # refs: uint8 [R, S, S], 255 = ink
+    glyphs = gen.glyphs(style, templates, batch=64)      # templates: uint8 [N, S, S] -> uint8 [N, S, S]
+
+`device="auto"` uses the CUDA execution provider when onnxruntime-gpu and a GPU are both present and
+otherwise the CPU provider (with a one-line notice when a GPU was there to be used); `device="cuda"`
+without a usable GPU is an `InputError`. On the GPU, inputs and outputs go through IOBinding so the
+style tensors are uploaded once per font.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from fontgen import modelfiles, raster
+from fontgen.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+DEFAULT_BATCH = {"cpu": 64, "cuda": 512}
+GPU_EXTRA = "install the GPU build with `pip install 'fontgen[gpu]'` (onnxruntime-gpu)"
+
+
+def physical_cores() -> int:
+    """Physical cores this process may run on (hyper-threads share one core's FPUs, so they do not help)."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:  # not Linux
+        return max(1, (os.cpu_count() or 2) // 2)
+    cores = set()
+    for cpu in cpus:
+        topo = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            cores.add((topo.joinpath("physical_package_id").read_text().strip(),
+                       topo.joinpath("core_id").read_text().strip()))
+        except OSError:
+            cores.add(("cpu", str(cpu)))
+    return max(1, len(cores))
+
+
+def nvidia_gpu_present() -> bool:
+    """Whether the NVIDIA driver reports a GPU (Linux), independent of the onnxruntime build."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return gpus.is_dir() and any(gpus.iterdir())
+
+
+def session_options(threads: int | None):
+    """Sequential execution on all physical cores, full graph optimisation, quiet logs."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or physical_cores()
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return opts
+
+
+class Generator:
+    """onnxruntime sessions for one model folder on one device."""
+
+    def __init__(self, model_dir: str | Path | None = None, device: str = "auto", threads: int | None = None):
+        import onnxruntime as ort
+
+        if device not in DEVICES:
+            raise InputError(f"unknown device {device!r}", None, f"use one of {', '.join(DEVICES)}")
+        self.info = modelfiles.load(model_dir)
+        available = ort.get_available_providers()
+        if device == "cuda" and CUDA not in available:
+            raise InputError("--device cuda needs onnxruntime-gpu, but this onnxruntime is the CPU build", None,
+                             f"{GPU_EXTRA} on a machine with an NVIDIA GPU, or use --device cpu")
+        want_cuda = device == "cuda" or (device == "auto" and CUDA in available)
+        providers = [CUDA, CPU] if want_cuda else [CPU]
+        opts = session_options(threads)
+        self.style_session = self._session(ort, "style", opts, providers)
+        self.glyph_session = self._session(ort, "glyph", opts, providers)
+        self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
+        if want_cuda and self.device == "cpu":
+            if device == "cuda":
+                raise InputError("--device cuda: onnxruntime-gpu found no usable CUDA GPU", None,
+                                 "check the NVIDIA driver and CUDA libraries (nvidia-smi), or use --device cpu")
+            log.warning("notice: onnxruntime-gpu found no usable GPU; generating on the CPU")
+        elif device == "auto" and not want_cuda and nvidia_gpu_present():
+            log.warning("notice: a GPU is present but onnxruntime is the CPU build; %s to use it", GPU_EXTRA)
+
+    def _session(self, ort, name: str, opts, providers: list[str]):
+        path = self.info.graph(name)
+        try:
+            return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
+            raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
+                             modelfiles.REEXPORT)
+
+    @property
+    def size(self) -> int:
+        return self.info.size
+
+    def style(self, refs: np.ndarray) -> dict[str, np.ndarray]:
+        """Style tensors (batch 1) of a writer from normalized references, uint8 [R, S, S]."""
+        if refs.ndim != 3 or refs.shape[0] < 1 or refs.shape[1:] != (self.size, self.size):
+            raise ValueError(f"refs must be [R>=1, {self.size}, {self.size}], got {refs.shape}")
+        x = raster.to_model(refs)[None]  # [1, R, S, S]
+        values = self.style_session.run(list(self.info.style_names), {"refs": x})
+        return dict(zip(self.info.style_names, values))
+
+    def glyphs(self, style: dict[str, np.ndarray], templates: np.ndarray, batch: int | None = None,
+               progress: bool = True) -> np.ndarray:
+        """Glyphs in the writer's style for normalized templates uint8 [N, S, S] -> uint8 [N, S, S]."""
+        from tqdm import tqdm
+
+        n = len(templates)
+        batch = batch or DEFAULT_BATCH[self.device]
+        out = np.empty((n, self.size, self.size), np.uint8)
+        run = self._cuda_runner(style) if self.device == "cuda" else self._cpu_runner(style)
+        with tqdm(total=n, desc="generate", unit="glyph", disable=None if progress else True) as bar:
+            for start in range(0, n, batch):
+                x = raster.to_model(templates[start:start + batch])[:, None]  # [B, 1, S, S]
+                out[start:start + len(x)] = raster.from_model(run(x)[:, 0])
+                bar.update(len(x))
+        return out
+
+    def _cpu_runner(self, style: dict[str, np.ndarray]):
+        feeds = dict(style)
+
+        def run(x: np.ndarray) -> np.ndarray:
+            feeds["templates"] = x
+            return self.glyph_session.run(["glyphs"], feeds)[0]
+        return run
+
+    def _cuda_runner(self, style: dict[str, np.ndarray]):
+        """IOBinding: the style lives on the GPU for the whole font; only templates and glyphs move."""
+        import onnxruntime as ort
+
+        binding = self.glyph_session.io_binding()
+        on_gpu = {name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(v), "cuda", 0) for name, v in style.items()}
+        for name, value in on_gpu.items():
+            binding.bind_ortvalue_input(name, value)
+
+        def run(x: np.ndarray) -> np.ndarray:
+            on_gpu["templates"] = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(x), "cuda", 0)
+            binding.bind_ortvalue_input("templates", on_gpu["templates"])
+            binding.bind_output("glyphs", "cuda", 0)
+            self.glyph_session.run_with_iobinding(binding)
+            return binding.copy_outputs_to_cpu()[0]
+        return run

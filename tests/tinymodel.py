@@ -1,0 +1,56 @@
+"""A tiny random-init generator exported with the project's exporter, and sample folders from Noto fonts.
+
+    model = export_tiny(tmp / "model")          # style.onnx + glyph.onnx + model.json, 64 px
+    samples = write_samples(tmp / "samples")    # 8 characters of Noto Serif CJK SC, 200 px PNGs
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from fontgen import templates
+
+SAMPLE_CHARS = "永和我你的是国爱"
+# ~50 characters: hanzi (some of them samples), full-width punctuation, ASCII.
+CHARSET = "永和我天地人山水火木金土日月风云雨雪花草春夏秋冬东南西北上下左右大小多少中国字书写，。！？ABCabc123"
+
+
+def tiny_config():
+    """The cpu preset at a fraction of its width, so export and inference take a second."""
+    from training import config
+
+    return config.load("cpu", ["model.base=4", "model.style_base=4", "model.style_dim=32", "model.style_heads=2",
+                               "model.style_layers=1", "model.proj_dim=8"]).model
+
+
+def tiny_generator(seed: int = 0):
+    import torch
+    from training.models import build_generator
+
+    torch.manual_seed(seed)
+    return build_generator(tiny_config()).eval()
+
+
+def export_tiny(folder: Path, seed: int = 0) -> Path:
+    from export.onnx_export import write_model
+
+    write_model(tiny_generator(seed), folder, training={"iterations": 0, "note": "random-init test model"})
+    return folder
+
+
+def render_sample(ch: str, px: int = 200, family: str = "Noto Serif CJK SC") -> Image.Image:
+    """Black ink on white paper, the character centred."""
+    face = templates.find_face(family)
+    font = ImageFont.truetype(str(face.path), round(px * 0.8), index=face.index)
+    im = Image.new("L", (px, px), 255)
+    ImageDraw.Draw(im).text((px // 2, px // 2), ch, fill=0, font=font, anchor="mm")
+    return im
+
+
+def write_samples(folder: Path, chars: str = SAMPLE_CHARS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for ch in chars:
+        render_sample(ch).save(folder / f"{ch}.png")
+    return folder
