@@ -381,3 +381,34 @@ def make_font(samples, out, ttf, charset, name, model, device, batch, force) -> 
     report = makefont.make_font(samples, out, ttf=ttf, charset=charset, name=name, model=model, device=device,
                                 batch=batch, force=force)
     click.echo(report.summary())
+
+
+@cli.command("build-font")
+@click.option("--glyphs", "glyph_dir", required=True, type=click.Path(),
+              help="Folder of per-character images (永.png, U+6C38.png, uni6C38.png).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Font file to write (.otf, or .ttf).")
+@click.option("--ttf", type=click.Path(dir_okay=False), default=None, help="Also write a TrueType (.ttf) version.")
+@click.option("--name", default="My Hand", show_default=True, help="Font family name.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes [default: every core].")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def build_font(glyph_dir, out, ttf, name, workers, force) -> None:
+    """Build a font straight from a folder with one image per character.
+
+    Each image is the character's em square; glyphs keep the position and size they were drawn at.
+
+    \b
+    Example:
+      fontgen build-font --glyphs examples/glyphs --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
+    """
+    from pathlib import Path
+
+    from fontgen import outfiles, pipeline
+
+    out, ttf = Path(out), Path(ttf) if ttf else None
+    outfiles.check_output(out, force, pipeline.FONT_SUFFIXES)  # fail before reading a large folder
+    if ttf is not None:
+        outfiles.check_output(ttf, force, (".ttf",))
+    glyphs, sources = pipeline.glyphs_from_folder(glyph_dir)
+    report = pipeline.build_font(glyphs, out, ttf=ttf, name=name, force=force, workers=workers,
+                                 layout="canvas", sources=sources)
+    click.echo(report.summary())

@@ -1,0 +1,155 @@
+"""Glyph bitmaps → checked, installable font files: trace → build → validate → atomic write.
+
+`build_font` is the back half of both `build-font` (a folder of images) and `make-font`
+(generated glyphs):
+
+    report = build_font({"永": ink64, ...}, Path("MyHand.otf"), ttf=Path("MyHand.ttf"),
+                        name="My Hand", placements=templates.placement)
+    print(report.summary())
+
+Glyphs are square uint8 ink maps (255 = ink) of any size. With `layout="content"` (the default, for
+normalized glyphs) each glyph's content square goes to its `Placement` (default: centred in the em);
+with `layout="canvas"` (arbitrary images) the whole canvas is the em box, so glyphs keep the layout
+they were drawn with. Nothing is written unless both fonts pass every check.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fontgen import fontbuild, outfiles, raster, validate, vectorize
+from fontgen.errors import InputError
+
+MAX_CANVAS_PX = 256  # larger images are area-averaged down to this before tracing
+FONT_SUFFIXES = (".otf", ".ttf")
+
+
+@dataclass
+class BuildReport:
+    """What was built and how long each stage took (seconds, keyed trace/otf/ttf/check/write)."""
+
+    glyphs: int
+    files: dict[Path, int]  # written font → size in bytes
+    seconds: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, validate.FontReport] = field(default_factory=dict)  # by flavour, "otf"/"ttf"
+
+    def summary(self) -> str:
+        files = ", ".join(f"{path} {size / 1024:.0f} KB" for path, size in self.files.items())
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        iou = min((c.iou_min for c in self.checks.values()), default=1.0)
+        mean = min((c.iou_mean for c in self.checks.values()), default=1.0)
+        return f"{self.glyphs} glyphs → {files}; IoU min {iou:.3f} mean {mean:.3f}; {stages}"
+
+
+def square_canvas(ink: np.ndarray, max_px: int = MAX_CANVAS_PX) -> np.ndarray:
+    """An image's float ink map → square uint8 canvas (padded around its centre, at most max_px)."""
+    h, w = ink.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    oy, ox = (side - h) // 2, (side - w) // 2
+    square[oy:oy + h, ox:ox + w] = ink
+    if side > max_px:
+        square = cv2.resize(square, (max_px, max_px), interpolation=cv2.INTER_AREA)
+    return np.round(np.clip(square, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def glyphs_from_folder(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
+    """Read a folder of per-character images into square uint8 canvases, plus each one's file."""
+    from fontgen import glyphfiles
+
+    found = glyphfiles.read_folder(folder)
+    glyphs = {ch: square_canvas(ink) for ch, (_, ink) in found.items()}
+    return glyphs, {ch: path for ch, (path, _) in found.items()}
+
+
+def _frames(glyphs, placements, layout) -> dict[str, vectorize.PixelFrame]:
+    placements = placements or {}
+    if layout == "content":
+        return {ch: vectorize.PixelFrame.content(g.shape[0], placements.get(ch) or raster.Placement.full_em())
+                for ch, g in glyphs.items()}
+    if layout == "canvas":
+        return {ch: vectorize.PixelFrame.canvas(g.shape[0], placements.get(ch)) for ch, g in glyphs.items()}
+    raise ValueError(f"layout must be 'content' or 'canvas', not {layout!r}")
+
+
+def _check_glyphs(glyphs: dict[str, np.ndarray], sources: dict[str, Path]) -> None:
+    if not glyphs:
+        raise InputError("no glyphs to build a font from", None, "give at least one glyph bitmap")
+    for ch, g in glyphs.items():
+        if len(ch) != 1:
+            raise ValueError(f"glyph keys must be single characters, got {ch!r}")
+        if g.ndim != 2 or g.shape[0] != g.shape[1] or g.dtype != np.uint8:
+            raise ValueError(f"glyph {ch!r}: expected a square uint8 ink map, got {g.dtype} {g.shape}")
+        if raster.ink_bbox(g) is None:
+            raise InputError(f"the glyph for {ch!r} has no ink", sources.get(ch),
+                             "use dark strokes on light paper (or the reverse), or remove the file")
+
+
+def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = None, name: str = "My Hand",
+               placements: dict[str, raster.Placement] | None = None, force: bool = False,
+               progress: bool = True, workers: int | None = None, layout: str = "content",
+               info: fontbuild.FontInfo | None = None, options: vectorize.TraceOptions = vectorize.TraceOptions(),
+               sources: dict[str, Path] | None = None, min_iou: float = 0.5) -> BuildReport:
+    """Trace, build, check and write the font(s); raises InputError/FontCheckError and writes nothing on failure.
+
+    `out` is the main font, CFF if it ends in .otf, TrueType if in .ttf; `ttf` adds a TrueType copy.
+    `sources` (char → file) lets errors name the image a bad glyph came from; `info` overrides the
+    naming built from `name`.
+    """
+    out = outfiles.check_output(out, force, FONT_SUFFIXES)
+    targets = {out.suffix.lower()[1:]: out}
+    if ttf is not None:
+        ttf = outfiles.check_output(ttf, force, (".ttf",))
+        if "ttf" in targets:
+            raise InputError("two TrueType outputs", ttf, "give --out as .otf when you also ask for --ttf")
+        targets["ttf"] = ttf
+    sources = sources or {}
+    _check_glyphs(glyphs, sources)
+    info = info or fontbuild.FontInfo(family=name)
+    seconds: dict[str, float] = {}
+    flavours = tuple(targets)
+
+    t0 = time.perf_counter()
+    frames = _frames(glyphs, placements, layout)
+    traced = vectorize.trace_many(glyphs, frames, options=options,
+                                  finish=partial(fontbuild.prepare_glyph, flavours=flavours),
+                                  workers=workers, progress=progress)
+    seconds["trace"] = time.perf_counter() - t0
+
+    fonts: dict[str, bytes] = {}
+    for flavour in flavours:
+        t0 = time.perf_counter()
+        compile_font = fontbuild.compile_otf if flavour == "otf" else fontbuild.compile_ttf
+        fonts[flavour] = compile_font(traced, info)
+        seconds[flavour] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    checks = {}
+    # ASCII glyphs were moved to proportional side bearings: follow them when rendering back.
+    for ch, frame in frames.items():
+        _, dx = fontbuild.horizontal_layout(ch, traced[ch].bounds)
+        if dx:
+            frames[ch] = vectorize.PixelFrame(frame.scale, frame.x0 + dx, frame.y0)
+    for flavour, data in fonts.items():
+        try:
+            checks[flavour] = validate.check_font(data, glyphs, frames, flavour=flavour, min_iou=min_iou,
+                                                  workers=workers, progress=progress)
+        except validate.FontCheckError as exc:
+            bad = [ch for ch in exc.chars if ch in sources]
+            if bad:
+                raise InputError(f"the traced glyph does not match the image ({exc})", sources[bad[0]],
+                                 "draw strokes at least a few pixels wide, or scan at a higher resolution") from exc
+            raise
+    seconds["check"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for flavour, path in targets.items():
+        outfiles.write_atomic(path, fonts[flavour], force)
+    seconds["write"] = time.perf_counter() - t0
+    return BuildReport(len(glyphs), {targets[f]: len(fonts[f]) for f in flavours}, seconds, checks)

@@ -1,0 +1,165 @@
+"""Prove a built font works before it is written: reload, OTS, render every glyph back and compare.
+
+    report = check_font(otf_bytes, sources, frames)   # {char: uint8 ink map}, {char: PixelFrame}
+    report.iou_min, report.iou_mean, report.failures
+
+Three checks, any of which raises `FontCheckError`: fontTools reloads the font and its cmap covers
+every source character; OTS (the sanitizer browsers run on web fonts) accepts it; FreeType (through
+Pillow) renders each glyph and its IoU with the source bitmap reaches `min_iou`. The IoU is computed
+in the source bitmap's own frame (the normalized frame, for normalized glyphs): the rendering is
+mapped back through the glyph's `PixelFrame`, so both shape and placement are checked.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from fontgen import parallel
+from fontgen.vectorize import PixelFrame
+
+IOU_PX = 256  # the IoU is measured on the source upsampled to at least this many pixels
+UPM = 1000
+
+
+class FontCheckError(RuntimeError):
+    """The built font is broken; nothing is written. `chars` lists the glyphs at fault, if known."""
+
+    def __init__(self, message: str, chars: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.chars = chars
+
+
+@dataclass
+class FontReport:
+    flavour: str
+    glyphs: int
+    iou: dict[str, float]
+    failures: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def iou_min(self) -> float:
+        return min(self.iou.values(), default=1.0)
+
+    @property
+    def iou_mean(self) -> float:
+        return float(np.mean(list(self.iou.values()))) if self.iou else 1.0
+
+
+def reload(data: bytes, chars) -> int:
+    """Parse every table with fontTools; returns the glyph count. Raises if a character is unmapped."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        font = TTFont(io.BytesIO(data))
+        for tag in font.keys():
+            font[tag]  # decompile each table
+        cmap = font.getBestCmap()
+        glyphs = len(font.getGlyphOrder())
+    except Exception as exc:  # fontTools raises many types on broken data
+        raise FontCheckError(f"fontTools cannot read the built font: {exc}") from exc
+    missing = [ch for ch in chars if ord(ch) not in cmap]
+    if missing:
+        raise FontCheckError(f"the built font does not map {len(missing)} characters: {''.join(missing[:20])}")
+    return glyphs
+
+
+def sanitize(data: bytes) -> None:
+    """Run OTS on the font; raises FontCheckError with its message if it rejects the font."""
+    import ots
+
+    with tempfile.TemporaryDirectory(prefix="fontgen-ots-") as tmp:
+        src, dst = os.path.join(tmp, "in.font"), os.path.join(tmp, "out.font")
+        with open(src, "wb") as f:
+            f.write(data)
+        result = ots.sanitize(src, dst, capture_output=True)
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout or b"").decode(errors="replace").strip().replace("\n", "; ")
+        raise FontCheckError(f"OTS rejects the built font: {message}")
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two uint8 ink maps thresholded at half ink."""
+    ma, mb = a >= 128, b >= 128
+    union = np.logical_or(ma, mb).sum()
+    return float(np.logical_and(ma, mb).sum() / union) if union else 1.0
+
+
+def render_glyph(font: ImageFont.FreeTypeFont, ch: str) -> tuple[np.ndarray, tuple[int, int]]:
+    """FreeType rendering of one character as a uint8 ink map, and the pixel of the font's origin."""
+    em = font.size
+    origin = (em // 2, em // 2 + round(em * 0.88))
+    img = Image.new("L", (2 * em, 2 * em), 0)
+    ImageDraw.Draw(img).text(origin, ch, fill=255, font=font, anchor="ls")
+    return np.asarray(img), origin
+
+
+def source_frame_iou(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray, frame: PixelFrame) -> float:
+    """IoU of the rendered glyph with its source, both in the source's own frame at ≥ IOU_PX pixels.
+
+    The rendering is warped back through the glyph's `PixelFrame` (font units → source pixels),
+    so a misplaced or mis-scaled glyph scores low; the source is upsampled bicubically, the smooth
+    shape the tracer aims at, so thin strokes are not decided by single pixels straddling the threshold.
+    """
+    size = source.shape[0]
+    k = max(1, math.ceil(IOU_PX / size))
+    rendered, (ox, oy) = render_glyph(font, ch)
+    px_per_unit = font.size / UPM
+    a = frame.scale * px_per_unit / k  # target pixels → rendered pixels
+    # Pixel centres: target pixel u sits at canvas (u + ½) / k, rendered pixel i at FreeType's i + ½.
+    half = 0.5 * a - 0.5
+    warp = np.array([[a, 0, ox + frame.x0 * px_per_unit + half],
+                     [0, a, oy - frame.y0 * px_per_unit + half]], np.float64)
+    back = cv2.warpAffine(rendered, warp, (size * k, size * k), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    smooth = source if k == 1 else cv2.resize(source, (size * k, size * k), interpolation=cv2.INTER_CUBIC)
+    return iou(back, smooth)
+
+
+_FONT: ImageFont.FreeTypeFont | None = None
+
+
+def _load_font(data: bytes, em_px: int) -> None:
+    global _FONT
+    _FONT = ImageFont.truetype(io.BytesIO(data), em_px)
+
+
+def _iou_chunk(items: list[tuple[str, np.ndarray, PixelFrame]]) -> list[float]:
+    return [source_frame_iou(_FONT, ch, src, frame) for ch, src, frame in items]
+
+
+def render_back(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
+                workers: int | None = None, progress: bool = True, desc: str = "check") -> dict[str, float]:
+    """{char: IoU of the glyph rendered by FreeType with its source bitmap}."""
+    if not sources:
+        return {}
+    # Render at about the comparison resolution, so the warp neither aliases nor blurs much.
+    em_px = round(float(np.median([UPM * max(1, math.ceil(IOU_PX / sources[ch].shape[0])) / frames[ch].scale
+                                   for ch in sources])))
+    items = [(ch, sources[ch], frames[ch]) for ch in sources]
+    ious = parallel.map_chunks(_iou_chunk, items, workers=workers, init=_load_font,
+                               init_args=(data, em_px), desc=desc, progress=progress)
+    return dict(zip(sources, ious))
+
+
+def check_font(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
+               flavour: str = "otf", min_iou: float = 0.5, workers: int | None = None,
+               progress: bool = True) -> FontReport:
+    """All three checks; raises FontCheckError on the first that fails, else returns the IoU report."""
+    glyphs = reload(data, sources)
+    sanitize(data)
+    scores = render_back(data, sources, frames, workers=workers, progress=progress, desc=f"check {flavour}")
+    failures = sorted(((ch, v) for ch, v in scores.items() if v < min_iou), key=lambda t: t[1])
+    report = FontReport(flavour, glyphs, scores, failures)
+    if failures:
+        worst = ", ".join(f"{ch} {v:.2f}" for ch, v in failures[:10])
+        raise FontCheckError(
+            f"{len(failures)} glyphs of the {flavour} font do not match their bitmaps (IoU < {min_iou}): {worst}",
+            tuple(ch for ch, _ in failures))
+    return report

@@ -1,0 +1,109 @@
+"""Tracing: winding, mapping into font units, despeckling, parallel runs, the libpotrace binding."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from fontgen import potrace_lib, raster, templates, vectorize
+
+
+def ring(size=64, outer=(8, 8, 56, 56), inner=(24, 24, 40, 40)) -> np.ndarray:
+    """A square ring: ink between the outer and the inner box (x0, y0, x1, y1)."""
+    ink = np.zeros((size, size), np.uint8)
+    x0, y0, x1, y1 = outer
+    ink[y0:y1, x0:x1] = 255
+    x0, y0, x1, y1 = inner
+    ink[y0:y1, x0:x1] = 0
+    return ink
+
+
+def test_trace_mask_returns_pixel_corners():
+    mask = np.zeros((40, 70), bool)
+    mask[10:20, 5:65] = True  # wider than one 64-bit word, to exercise the packing
+    curves = potrace_lib.trace_mask(mask, turdsize=0, alphamax=0.0)
+    assert len(curves) == 1
+    tags, points = curves[0]
+    assert set(tags.tolist()) == {potrace_lib.CORNER}
+    corners = {tuple(p) for p in points[:, 1].tolist()}  # a corner segment's vertex
+    assert corners == {(5.0, 10.0), (65.0, 10.0), (65.0, 20.0), (5.0, 20.0)}
+
+
+def test_outer_contour_is_counter_clockwise_and_hole_clockwise():
+    frame = vectorize.PixelFrame.canvas(64)
+    outline = vectorize.trace(ring(), frame)
+    assert len(outline.contours) == 2
+    areas = sorted(outline.signed_areas(), key=abs, reverse=True)
+    assert areas[0] > 0 > areas[1]  # after the y flip: outer CCW (CFF), hole CW
+
+
+def test_canvas_frame_maps_the_canvas_onto_the_em_box():
+    frame = vectorize.PixelFrame.canvas(64)
+    assert frame(0, 0) == (0, 880)
+    assert frame(64, 64) == (1000, -120)
+    outline = vectorize.trace(ring(), frame, vectorize.TraceOptions(blur=0, alphamax=0))
+    xs = [p[0] for start, segs in outline.contours for p in [start, *[s[-2:] for s in segs]]]
+    ys = [p[1] for start, segs in outline.contours for p in [start, *[s[-2:] for s in segs]]]
+    # ink box 8..56 px → 125..875 units across, 880 - 125 .. 880 - 875 down
+    assert min(xs) == pytest.approx(125, abs=2) and max(xs) == pytest.approx(875, abs=2)
+    assert max(ys) == pytest.approx(755, abs=2) and min(ys) == pytest.approx(5, abs=2)
+
+
+def test_content_frame_maps_the_content_square_onto_the_placement():
+    size = 64
+    m = raster.default_margin(size)
+    place = raster.Placement(cx=400, cy=300, side=800)
+    frame = vectorize.PixelFrame.content(size, place)
+    assert frame(m, m) == (0, 700)
+    assert frame(size - m, size - m) == (800, -100)
+
+
+def test_blank_bitmap_traces_to_an_empty_outline():
+    outline = vectorize.trace(np.zeros((64, 64), np.uint8), vectorize.PixelFrame.canvas(64))
+    assert not outline and outline.contours == ()
+
+
+def test_specks_are_dropped_but_strokes_kept():
+    ink = ring()
+    ink[2, 2] = 255  # a one-pixel speck far from the ring
+    outline = vectorize.trace(ink, vectorize.PixelFrame.canvas(64))
+    assert len(outline.contours) == 2
+
+
+def test_upsampling_factor_reaches_min_px():
+    opts = vectorize.TraceOptions()
+    assert opts.factor(64) == 4 and opts.factor(128) == 2 and opts.factor(300) == 1
+    mask, k = vectorize.binarize(ring(), opts)
+    assert mask.shape == (256, 256) and k == 4
+
+
+def test_binarize_rejects_non_square_or_float_input():
+    with pytest.raises(ValueError):
+        vectorize.binarize(np.zeros((64, 32), np.uint8))
+    with pytest.raises(ValueError):
+        vectorize.binarize(np.zeros((64, 64), np.float32))
+
+
+def _count_contours(key, outline):
+    return key, len(outline.contours)
+
+
+def test_trace_many_in_workers_matches_in_process_and_keeps_order():
+    tpl = templates.render(list("永和我你的是国爱"), size=64)
+    glyphs = dict(zip(reversed(tpl.chars), tpl.ink[::-1]))
+    frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in glyphs}
+    one = vectorize.trace_many(glyphs, frames, workers=1, progress=False)
+    two = vectorize.trace_many(glyphs, frames, workers=2, progress=False)
+    assert list(two) == list(glyphs)
+    assert one == two
+    assert all(outline for outline in one.values())
+    counted = vectorize.trace_many(glyphs, frames, finish=partial(_count_contours), workers=2, progress=False)
+    assert counted == {c: (c, len(one[c].contours)) for c in glyphs}
+
+
+def test_translated_moves_every_point():
+    outline = vectorize.trace(ring(), vectorize.PixelFrame.canvas(64))
+    moved = outline.translated(10, -5)
+    (s0, segs0), (s1, segs1) = outline.contours[0], moved.contours[0]
+    assert (s1[0] - s0[0], s1[1] - s0[1]) == (10, -5)
+    assert segs1[0][-2] - segs0[0][-2] == 10 and segs1[0][-1] - segs0[0][-1] == -5
