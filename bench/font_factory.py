@@ -6,7 +6,7 @@
 Glyphs are rendered from Noto Serif CJK SC by `fontgen.templates` (cached; not timed). Per size it
 times: vectorize (trace + charstrings in the worker processes), OTF build, vectorize with the TTF
 glyf records too, TTF build, and the render-back check; it records file sizes, IoU, peak memory
-(this process and the largest worker) and the load average, then runs fontconfig on the OTF
+(of the main process) and the load average, then runs fontconfig on the OTF
 (`fc-scan`, `fc-validate -l zh-cn`). Prints a table and writes bench/results/font_factory.json.
 Other jobs on a shared machine stretch the wall times; the CPU seconds (vectorize once more in a
 single process) and the idle estimate (that CPU / cores + OTF build CPU) do not depend on them.
@@ -103,9 +103,8 @@ def bench_size(size: int, workers: int | None, keep: Path) -> dict:
 
 
 def peak_mb() -> dict:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"peak_rss_main_mb": round(own), "peak_rss_worker_mb": round(child)}
+    """Peak RSS of this process; the workers (forkserver grandchildren) hold one chunk of glyphs each."""
+    return {"peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
 def main() -> None:
@@ -130,7 +129,7 @@ def main() -> None:
             ("vec+OTF s", "vectorize_plus_otf_s"), ("vec CPU s", "vectorize_cpu_s"),
             ("idle est s", "vectorize_plus_otf_idle_estimate_s"), ("vec+TTF s", "vectorize_with_ttf_s"),
             ("TTF s", "build_ttf_s"), ("check s", "check_otf_s"), ("OTF KB", "otf_bytes"), ("TTF KB", "ttf_bytes"),
-            ("IoU min/mean", None), ("peak MB main/worker", None), ("load", None)]
+            ("IoU min/mean", None), ("peak MB", "peak_rss_main_mb"), ("load", None)]
     print("  ".join(name for name, _ in cols))
     for r in runs:
         cells = []
@@ -141,16 +140,14 @@ def main() -> None:
                 cells.append(str(r[key]))
             elif name.startswith("IoU"):
                 cells.append(f"{r['iou_otf_min']:.3f}/{r['iou_otf_mean']:.3f}")
-            elif name.startswith("peak"):
-                cells.append(f"{r['peak_rss_main_mb']}/{r['peak_rss_worker_mb']}")
             else:
                 cells.append(f"{r['load_avg_1min_before']}→{r['load_avg_1min_after']}")
         print("  ".join(c.rjust(len(name)) for c, (name, _) in zip(cells, cols)))
     for r in runs:
         fc = r["fontconfig"]
+        verdict = fc["fc_validate"].splitlines()[-1] if fc["fc_validate"] else ""
         print(f"{r['size_px']} px: fc-scan family={fc['family']!r} spacing={fc['spacing']} "
-              f"zh-cn tagged={fc['zh_cn_tagged']}; "
-              f"fc-validate -l zh-cn exit {fc['fc_validate_exit']}: {fc['fc_validate'].splitlines()[-1] if fc['fc_validate'] else ''}")
+              f"zh-cn tagged={fc['zh_cn_tagged']}; fc-validate -l zh-cn exit {fc['fc_validate_exit']}: {verdict}")
     met = sum(r["vectorize_plus_otf_s"] <= TARGET_S for r in runs)
     idle = max(r["vectorize_plus_otf_idle_estimate_s"] for r in runs)
     print(f"target vectorize + OTF build ≤ {TARGET_S:.0f} s: wall time met in {met}/{len(runs)} runs "

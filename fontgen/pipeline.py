@@ -68,10 +68,11 @@ def glyphs_from_folder(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[
     return glyphs, {ch: path for ch, (path, _) in found.items()}
 
 
-def _frames(glyphs, placements, layout) -> dict[str, vectorize.PixelFrame]:
-    placements = placements or {}
+def _frames(glyphs, placements, layout, margins) -> dict[str, vectorize.PixelFrame]:
+    placements, margins = placements or {}, margins or {}
     if layout == "content":
-        return {ch: vectorize.PixelFrame.content(g.shape[0], placements.get(ch) or raster.Placement.full_em())
+        return {ch: vectorize.PixelFrame.content(g.shape[0], placements.get(ch) or raster.Placement.full_em(),
+                                                 margins.get(ch))
                 for ch, g in glyphs.items()}
     if layout == "canvas":
         return {ch: vectorize.PixelFrame.canvas(g.shape[0], placements.get(ch)) for ch, g in glyphs.items()}
@@ -95,12 +96,14 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
                placements: dict[str, raster.Placement] | None = None, force: bool = False,
                progress: bool = True, workers: int | None = None, layout: str = "content",
                info: fontbuild.FontInfo | None = None, options: vectorize.TraceOptions = vectorize.TraceOptions(),
-               sources: dict[str, Path] | None = None, min_iou: float = 0.5) -> BuildReport:
+               sources: dict[str, Path] | None = None, margins: dict[str, int] | None = None,
+               min_iou: float = 0.5) -> BuildReport:
     """Trace, build, check and write the font(s); raises InputError/FontCheckError and writes nothing on failure.
 
     `out` is the main font, CFF if it ends in .otf, TrueType if in .ttf; `ttf` adds a TrueType copy.
     `sources` (char → file) lets errors name the image a bad glyph came from; `info` overrides the
-    naming built from `name`.
+    naming built from `name`; `margins` (char → px) is the normalization margin of glyphs that were
+    not normalized with `raster.default_margin(size)`.
     """
     out = outfiles.check_output(out, force, FONT_SUFFIXES)
     targets = {out.suffix.lower()[1:]: out}
@@ -116,7 +119,7 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
     flavours = tuple(targets)
 
     t0 = time.perf_counter()
-    frames = _frames(glyphs, placements, layout)
+    frames = _frames(glyphs, placements, layout, margins)
     traced = vectorize.trace_many(glyphs, frames, options=options,
                                   finish=partial(fontbuild.prepare_glyph, flavours=flavours),
                                   workers=workers, progress=progress)

@@ -84,11 +84,13 @@ def trace_mask(mask: np.ndarray, *, turdsize: int = 2, alphamax: float = 1.0, op
     orientations for outer contours and holes. A curve starts at its last segment's end point.
     """
     h, w = mask.shape
-    words_per_row = (w + 63) // 64
-    padded = np.zeros((h, words_per_row * 64), bool)
+    bits = ctypes.sizeof(ctypes.c_ulong) * 8  # potrace_word is an unsigned long
+    words_per_row = (w + bits - 1) // bits
+    padded = np.zeros((h, words_per_row * bits), bool)
     padded[:, :w] = mask
     # potrace wants native machine words whose most significant bit is the leftmost pixel.
-    words = np.ascontiguousarray(np.packbits(padded, axis=1).view(">u8").astype(np.uint64))
+    big_endian = np.packbits(padded, axis=1).view(f">u{bits // 8}")
+    words = np.ascontiguousarray(big_endian.astype(f"=u{bits // 8}"))
     bitmap = _Bitmap(w, h, words_per_row, words.ctypes.data_as(ctypes.POINTER(ctypes.c_ulong)))
 
     lib = _lib()

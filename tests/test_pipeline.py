@@ -90,3 +90,20 @@ def test_square_canvas_keeps_layout_and_limits_size():
     assert canvas.shape == (256, 256) and canvas.dtype == np.uint8
     x0, y0, x1, y1 = raster.ink_bbox(canvas)
     assert x0 == 0 and 60 <= y0 <= 66  # padded above by (600 - 300) / 2, scaled by 256 / 600
+
+
+def test_margins_override_the_default(tmp_path):
+    """A glyph normalized with a wider margin lands where the default-margin one does."""
+    from fontTools.pens.boundsPen import BoundsPen
+
+    wide = templates.render(["永"], size=64, margin=8)
+    plain = templates.render(["永"], size=64)
+    bounds = []
+    for tpl, margins, name in ((plain, None, "a.otf"), (wide, {"永": 8}, "b.otf")):
+        pipeline.build_font({"永": tpl.ink[0]}, tmp_path / name, placements=tpl.placement, margins=margins,
+                            workers=1, progress=False)
+        font = TTFont(tmp_path / name)
+        pen = BoundsPen(font.getGlyphSet())
+        font.getGlyphSet()["uni6C38"].draw(pen)
+        bounds.append(np.array(pen.bounds))
+    assert np.abs(bounds[0] - bounds[1]).max() <= 15

@@ -1,7 +1,5 @@
 """Tracing: winding, mapping into font units, despeckling, parallel runs, the libpotrace binding."""
 
-from functools import partial
-
 import numpy as np
 import pytest
 
@@ -97,7 +95,7 @@ def test_trace_many_in_workers_matches_in_process_and_keeps_order():
     assert list(two) == list(glyphs)
     assert one == two
     assert all(outline for outline in one.values())
-    counted = vectorize.trace_many(glyphs, frames, finish=partial(_count_contours), workers=2, progress=False)
+    counted = vectorize.trace_many(glyphs, frames, finish=_count_contours, workers=2, progress=False)
     assert counted == {c: (c, len(one[c].contours)) for c in glyphs}
 
 
