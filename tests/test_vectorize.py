@@ -105,3 +105,20 @@ def test_translated_moves_every_point():
     (s0, segs0), (s1, segs1) = outline.contours[0], moved.contours[0]
     assert (s1[0] - s0[0], s1[1] - s0[1]) == (10, -5)
     assert segs1[0][-2] - segs0[0][-2] == 10 and segs1[0][-1] - segs0[0][-1] == -5
+
+
+def test_ctypes_tracer_matches_pypotrace():
+    """The numpy/ctypes fast path must trace exactly what pypotrace (the reference binding) traces."""
+    import cv2
+    import potrace
+
+    tpl = templates.render(["永", "國", "蠢"], 64, cache=False)
+    for ink in tpl.ink:
+        mask = cv2.resize(ink, (256, 256), interpolation=cv2.INTER_CUBIC) > 127
+        ours = potrace_lib.trace_mask(mask, turdsize=8, alphamax=1.0, opttolerance=1.0)
+        ref = potrace.Bitmap(mask).trace(turdsize=8, alphamax=1.0, opticurve=True, opttolerance=1.0)
+        assert len(ours) == len(ref.curves)
+        for (tags, points), curve in zip(ours, ref.curves):
+            ref_ends = np.array([seg.end_point for seg in curve.segments])
+            assert points[:, 2].shape == ref_ends.shape
+            np.testing.assert_allclose(points[:, 2], ref_ends, atol=1e-9)
