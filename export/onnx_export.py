@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from export import parity
-from fontgen import modelfiles, raster
+from fontgen import modelfiles, outfiles, raster
 from fontgen.errors import InputError
 
 OPSET = 18
@@ -137,7 +137,7 @@ def write_model(generator: nn.Module, out: str | Path, *, training: dict, charse
         }
         (tmp / modelfiles.MODEL_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         os.chmod(tmp, 0o755)
-        _move_into_place(tmp, out)
+        outfiles.replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -148,20 +148,6 @@ def _ort_version() -> str:
     import onnxruntime
 
     return onnxruntime.__version__
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished folder onto `out`; an existing `out` (only with --force) is removed after."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(tmp, out)
-        if old.is_dir():
-            shutil.rmtree(old)
-        else:
-            old.unlink()
-    else:
-        os.replace(tmp, out)
 
 
 def dataset_record(folder: str | Path) -> tuple[dict, str]:

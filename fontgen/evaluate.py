@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import metrics, modelfiles
+from fontgen import metrics, modelfiles, outfiles
 from fontgen.errors import InputError
 
 SUBSETS = ("all", "seen", "unseen")
@@ -336,7 +336,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
         (staging / "report.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
         (staging / "report.md").write_text(evalreport.markdown(result), encoding="utf-8")
         os.chmod(staging, 0o755)
-        move_into_place(staging, out)
+        outfiles.replace_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -369,14 +369,3 @@ def check_out_dir(out: Path, force: bool) -> None:
         raise InputError("output folder already exists", out, "pass --force to replace it, or choose another --out")
     if not out.parent.is_dir():
         raise InputError("the folder to write into does not exist", out.parent, "create it first")
-
-
-def move_into_place(staging: Path, out: Path) -> None:
-    """Swap the finished report folder onto `out`; an old one (only with --force) is removed after."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
-    else:
-        os.replace(staging, out)

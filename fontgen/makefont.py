@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from fontgen import charsets, outfiles, raster, templates
-from fontgen.errors import InputError
 
 log = logging.getLogger(__name__)
 

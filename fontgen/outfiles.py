@@ -2,11 +2,13 @@
 
     check_output(out, force, suffixes=(".otf",))   # before a long job: fail fast on a bad path
     write_atomic(out, data, force)                 # temp file in the same folder, then os.replace
+    replace_folder(staging, out)                   # a finished folder swapped onto `out` in one rename
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -41,3 +43,14 @@ def write_atomic(path: str | Path, data: bytes, force: bool) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_folder(staging: Path, out: Path) -> None:
+    """Rename a finished folder onto `out`; an existing `out` (the caller checked --force) goes after."""
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, old / out.name)
+        os.replace(staging, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, out)

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fontgen import sheet
+from fontgen import outfiles, sheet
 from fontgen.errors import InputError
 
 SCAN_DPI = 200
@@ -317,13 +317,7 @@ def _write_folder(samples: dict[str, np.ndarray], out: Path) -> None:
     try:
         for ch, ink in samples.items():
             Image.fromarray(255 - ink).save(tmp / sample_filename(ch))
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
+        outfiles.replace_folder(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
