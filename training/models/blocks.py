@@ -24,13 +24,14 @@ class SelfAttention2d(nn.Module):
         self.key = nn.Conv2d(channels, inner, 1)
         self.value = nn.Conv2d(channels, channels, 1)
         self.gamma = nn.Parameter(torch.zeros(1))
+        self.scale = inner ** -0.5  # a constant, so the exported graph scales q, not the HW×HW matrix
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
-        q = self.query(x).flatten(2).transpose(1, 2)          # [B, HW, c']
+        q = self.query(x).flatten(2).transpose(1, 2) * self.scale  # [B, HW, c']
         k = self.key(x).flatten(2)                             # [B, c', HW]
         v = self.value(x).flatten(2)                           # [B, C, HW]
-        attn = torch.softmax(q @ k / q.shape[-1] ** 0.5, -1)   # [B, HW, HW]
+        attn = torch.softmax(q @ k, -1)                        # [B, HW, HW]
         out = (v @ attn.transpose(1, 2)).reshape(b, c, h, w)
         return x + self.gamma * out
 
