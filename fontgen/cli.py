@@ -311,8 +311,9 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder to write.")
 @click.option("--no-ocr", is_flag=True, help="Skip the independent PP-OCRv5 recognizer.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
+@click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
-def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, force) -> None:
+def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, record, force) -> None:
     """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
 
     Writes report.json, report.md and sheets/<writer>.png into --out.
@@ -330,6 +331,11 @@ def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, for
         gain = m["style_gain"]["all"]
         click.echo(f"R={r}: PP-OCRv5 RA {'–' if ocr is None else f'{ocr:.3f}'}, "
                    f"style gain {'–' if gain is None else f'{gain:.3f}'}")
+    if record:
+        from fontgen import modelfiles
+
+        path = modelfiles.record_metrics(modelfiles.resolve_dir(model), evaluate.model_metrics(result))
+        click.echo(f"metrics recorded in {path}")
     click.echo(f"{out}/report.md")
 
 

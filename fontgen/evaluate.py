@@ -279,6 +279,11 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
     return summary
 
 
+def model_metrics(result: dict) -> dict:
+    """What model.json keeps of a report: its protocol and the per-R summary over held-out writers."""
+    return {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
+
+
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
              device: str = "auto", threads: int | None = None, force: bool = False) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,3 +110,15 @@ def load(folder: str | Path | None = None) -> ModelInfo:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"model.json lacks a valid field ({exc})", folder / MODEL_JSON, REEXPORT)
+
+
+def record_metrics(folder: str | Path, metrics: dict) -> Path:
+    """Write measured metrics into a model folder's model.json (atomically); graphs stay untouched."""
+    folder = Path(folder)
+    meta = read_json(folder)
+    meta["metrics"] = metrics
+    path = folder / MODEL_JSON
+    tmp = path.with_name(f".{MODEL_JSON}.tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -209,3 +209,20 @@ def test_eval_without_critic_or_ocr_reports_what_it_could_not_measure(model, dat
     assert m["style_gain"]["all"] is not None
     assert any("no critic.onnx" in n for n in result["notes"])
     assert "| 2 | – / – | – / – |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+
+
+def test_eval_record_writes_measured_summary_into_model_json(model, dataset, tmp_path):
+    import shutil
+
+    from fontgen import modelfiles
+
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    args = ["eval", "--model", str(copy), "--data", str(dataset), "--refs", "2", "--chars", "8", "--no-ocr",
+            "--record", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    info = modelfiles.load(copy)  # graphs still verify after the rewrite
+    assert info.meta["metrics"]["summary"] == report["summary"]
+    assert info.meta["metrics"]["settings"]["refs"] == [2]
