@@ -212,7 +212,8 @@ def preview_model(model: str | Path | None, samples_dir: str | Path, text: str, 
     size, margin = gen.info.size, gen.info.margin
     writer = samples.load(samples_dir, size, margin)
     wanted = tuple(dict.fromkeys(ch for ch in text if not ch.isspace()))
-    hanzi, others = makefont.split_charset(wanted, set(writer.chars))
+    mine = set(writer.chars)
+    hanzi, others = makefont.split_charset(tuple(c for c in wanted if c not in mine))
     face = templates.find_face()
     tpl = templates.render(hanzi + writer.chars, size=size, face=face, margin=margin)
     sym = templates.render(others, size=size, face=face, margin=margin)
