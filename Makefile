@@ -10,7 +10,7 @@ setup-test:
 	scripts/setup.sh --test
 
 font: setup
-	$(VENV)/fontgen build-font --glyphs examples/glyphs --out MyHand.otf --ttf MyHand.ttf --name "Example Hand" --force
+	$(VENV)/fontgen make-font --samples examples/writer --out MyHand.otf --ttf MyHand.ttf --name "Example Hand" --force
 
 test: setup-test
 	$(VENV)/python -m pytest -q tests

@@ -83,7 +83,7 @@ def main() -> int:
     source.add_argument("--checkpoint", help="GAN checkpoint whose EMA generator is benchmarked")
     source.add_argument("--random", action="store_true", help="random-init generator of the cpu preset")
     parser.add_argument("--samples", default=str(EXAMPLE_WRITER), help="writer samples folder [examples/writer]")
-    parser.add_argument("--charset", default="gb2312+symbols")
+    parser.add_argument("--charset", default="gb2312+symbols+ascii")
     parser.add_argument("--batch", type=int, default=None, help="generation batch [generate.DEFAULT_BATCH]")
     parser.add_argument("--compare", type=int, default=1024, help="templates for the onnxruntime vs torch comparison")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of that comparison (best kept)")

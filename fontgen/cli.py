@@ -369,7 +369,7 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
 @click.option("--samples", required=True, type=click.Path(), help="Folder of your handwritten characters (永.png, U+6C38.png …).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Font file to write (.otf or .ttf).")
 @click.option("--ttf", type=click.Path(dir_okay=False), default=None, help="Also write a TrueType (.ttf) version.")
-@click.option("--charset", default="gb2312+symbols", show_default=True, help="Characters to cover (names joined by '+', or a text file).")
+@click.option("--charset", default="gb2312+symbols+ascii", show_default=True, help="Characters to cover (names joined by '+', or a text file).")
 @click.option("--name", default="My Hand", show_default=True, help="Font family name.")
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")

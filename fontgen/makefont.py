@@ -1,6 +1,6 @@
 """`fontgen make-font`: a writer's samples in, a complete font in their hand out.
 
-    report = make_font("my_chars/", "MyHand.otf", charset="gb2312+symbols")
+    report = make_font("my_chars/", "MyHand.otf", charset="gb2312+symbols+ascii")
 
 Stages: samples → style (style graph, once) → templates → generate (glyph graph, batched) →
 `pipeline.build_font` (vectorize, build, validate, atomic write). Where each glyph comes from:
@@ -62,7 +62,7 @@ def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:
 
 
 def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | None = None,
-              charset: str = "gb2312+symbols", name: str = "My Hand", model: str | Path | None = None,
+              charset: str = "gb2312+symbols+ascii", name: str = "My Hand", model: str | Path | None = None,
               device: str = "auto", batch: int | None = None, force: bool = False, progress: bool = True,
               workers: int | None = None) -> MakeFontReport:
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`."""
