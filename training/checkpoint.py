@@ -21,6 +21,17 @@ from training.config import CriticConfig, ModelConfig
 from training.models import Critic, Generator, build_critic, build_generator
 
 
+def last_in(out_dir: Path, resume: bool) -> Path:
+    """The run folder's `last.pth`; refuses to resume nothing or to start over an existing run."""
+    last = out_dir / "last.pth"
+    if resume and not last.is_file():
+        raise InputError("nothing to resume (no last.pth)", out_dir, "drop --resume to start a new run")
+    if not resume and last.is_file():
+        raise InputError("the run folder already has checkpoints", out_dir,
+                         "pass --resume to continue it, or choose another --out")
+    return last
+
+
 def save(state: dict, out_dir: Path, iteration: int, keep: int = 3) -> Path:
     """Write NNNNNN.pth atomically, point last.pth at the same content, drop old numbered files."""
     out_dir.mkdir(parents=True, exist_ok=True)

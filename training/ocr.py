@@ -64,12 +64,7 @@ def train_ocr(cfg: Config, data_dir: str | Path, out_dir: str | Path, resume: bo
 
 def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
     cc, dev = cfg.critic, rt.device
-    last = out_dir / "last.pth"
-    if resume and not last.is_file():
-        raise InputError("nothing to resume (no last.pth)", out_dir, "drop --resume to start a new run")
-    if not resume and last.is_file():
-        raise InputError("the run folder already has checkpoints", out_dir,
-                         "pass --resume to continue it, or choose another --out")
+    last = checkpoint.last_in(out_dir, resume)
     if cc.batch % rt.world:
         raise InputError(f"critic.batch {cc.batch} does not split over {rt.world} processes")
     if rt.master:

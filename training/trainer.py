@@ -86,12 +86,7 @@ def train_gan(cfg: Config, data_dir: str | Path, ocr_path: str | Path, out_dir: 
 
 def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     dev, tc = rt.device, cfg.train
-    last = out_dir / "last.pth"
-    if resume and not last.is_file():
-        raise InputError("nothing to resume (no last.pth)", out_dir, "drop --resume to start a new run")
-    if not resume and last.is_file():
-        raise InputError("the run folder already has checkpoints", out_dir,
-                         "pass --resume to continue it, or choose another --out")
+    last = checkpoint.last_in(out_dir, resume)
     if rt.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"resolved config:\n{config.dump(cfg)}")
