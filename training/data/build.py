@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from fontgen import charsets, raster, templates
+from fontgen import charsets, templates
 from fontgen.errors import InputError
 from training.data import fontwriters, layout, penwriters, sources
 
@@ -200,14 +199,8 @@ def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 1
                 skipped.append({"writer": name, "reason": f"no glyph with ink in charset {charset}"})
                 del entries[name]
 
-        manifest = {
-            "format": layout.FORMAT, "size": size, "margin": raster.default_margin(size), "charset": charset,
-            "seed": seed, "template": layout.template_record(face),
-            "unseen_chars": unseen_chars(chars, seed),
-            "writers": list(entries.values()), "skipped": skipped,
-            "build": {"seconds": round(time.time() - start, 1),
-                      "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-        }
+        manifest = layout.manifest(size, charset, seed, layout.template_record(face), unseen_chars(chars, seed),
+                                   list(entries.values()), skipped, start)
         layout.commit(staging, out, manifest)
     except BaseException:
         layout.abort(staging)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import struct
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -92,13 +91,7 @@ def import_gnt(files: list[Path], out: Path, size: int = 64, force: bool = False
             entries.append({"name": name, "split": "train", "kind": "gnt",
                             "source": {"file": str(Path(path).resolve()), "format": "CASIA-HWDB gnt"},
                             "coverage": len(kept)})
-        manifest = {
-            "format": layout.FORMAT, "size": size, "margin": raster.default_margin(size), "charset": "gnt",
-            "seed": None, "template": layout.template_record(face), "unseen_chars": "",
-            "writers": entries, "skipped": [],
-            "build": {"seconds": round(time.time() - start, 1),
-                      "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-        }
+        manifest = layout.manifest(size, "gnt", None, layout.template_record(face), "", entries, [], start)
         layout.commit(staging, out, manifest)
     except BaseException:
         layout.abort(staging)

@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from fontgen import outfiles, raster
 from fontgen.errors import InputError
 
 FORMAT = 1
@@ -58,14 +61,26 @@ def begin(out: Path, force: bool) -> Path:
     return staging
 
 
+def manifest(size: int, charset: str, seed: int | None, template: dict, unseen_chars: str,
+             writers: list[dict], skipped: list[dict], started: float) -> dict:
+    """The manifest.json of a finished build (format, geometry, writers, build time)."""
+    return {
+        "format": FORMAT, "size": size, "margin": raster.default_margin(size), "charset": charset,
+        "seed": seed, "template": template, "unseen_chars": unseen_chars,
+        "writers": writers, "skipped": skipped,
+        "build": {"seconds": round(time.time() - started, 1),
+                  "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+    }
+
+
 def commit(staging: Path, out: Path, manifest: dict) -> None:
     """Write the manifest last, then swap the staging folder into place."""
     tmp = staging / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, staging / MANIFEST)
-    if out.exists():
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
-    os.replace(staging, out)
+    if out.exists() and not out.is_dir():
+        out.unlink()
+    outfiles.replace_folder(staging, out)
 
 
 def abort(staging: Path) -> None:
