@@ -6,6 +6,9 @@
     critic.onnx  glyphs [B, 1, S, S] -> logits [B, C]               (optional, for evaluation)
     model.json   geometry, normalization, charsets, training record, graph sha256s, parity, metrics
 
+The glyph graph is exported from the generator's inference form (`export.inference`: batch norm and
+modulations folded, same outputs); the parity check compares it with the original module.
+
 The folder is assembled beside its destination and renamed into place only after the parity check
 passed, so a failed export never leaves a half-written model behind.
 """
@@ -25,6 +28,7 @@ import torch
 from torch import nn
 
 from export import parity
+from export.inference import inference_form
 from fontgen import modelfiles, outfiles, raster
 from fontgen.errors import InputError
 
@@ -77,6 +81,7 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outpu
 def export_generator(generator: nn.Module, folder: Path) -> None:
     """Write style.onnx and glyph.onnx for an eval-mode generator into `folder`."""
     size = generator.cfg.size
+    generator = inference_form(generator)
     refs = torch.zeros(1, 3, size, size)  # R = 3 and B = 2 when tracing, so neither axis is baked in as 1
     styles = tuple(generator.style(refs))
     if len(styles) != len(STYLE_NAMES):

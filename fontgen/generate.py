@@ -7,6 +7,11 @@ over the templates with that style broadcast across the batch:
     style = gen.style(refs)                              # refs: uint8 [R, S, S], 255 = ink
     glyphs = gen.glyphs(style, templates, batch=64)      # templates: uint8 [N, S, S] -> uint8 [N, S, S]
 
+On the CPU the glyph graph runs one batch per physical core at a time, each on a single thread: the
+graph is dominated by small convolutions and element-wise ops at 64 × 64 that onnxruntime cannot
+split well across threads (two intra-op threads gave 1.5× one thread here, two concurrent
+single-threaded runs close to 2×). `run()` releases the GIL, so Python threads suffice.
+
 `device="auto"` uses the CUDA execution provider when onnxruntime-gpu and a GPU are both present and
 otherwise the CPU provider (with a one-line notice when a GPU was there to be used); `device="cuda"`
 without a usable GPU is an `InputError`. On the GPU, inputs and outputs go through IOBinding so the
@@ -29,7 +34,7 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda")
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
-DEFAULT_BATCH = {"cpu": 64, "cuda": 512}
+DEFAULT_BATCH = {"cpu": 16, "cuda": 512}  # per run; small CPU batches stay in cache
 GPU_EXTRA = "install the GPU build with `pip install 'fontgen[gpu]'` (onnxruntime-gpu)"
 
 
@@ -56,12 +61,12 @@ def nvidia_gpu_present() -> bool:
     return gpus.is_dir() and any(gpus.iterdir())
 
 
-def session_options(threads: int | None):
-    """Sequential execution on all physical cores, full graph optimisation, quiet logs."""
+def session_options(threads: int):
+    """Sequential execution on `threads` intra-op threads, full graph optimisation, quiet logs."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads or physical_cores()
+    opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -84,10 +89,12 @@ class Generator:
                              f"{GPU_EXTRA} on a machine with an NVIDIA GPU, or use --device cpu")
         want_cuda = device == "cuda" or (device == "auto" and CUDA in available)
         providers = [CUDA, CPU] if want_cuda else [CPU]
-        opts = session_options(threads)
-        self.style_session = self._session(ort, "style", opts, providers)
-        self.glyph_session = self._session(ort, "glyph", opts, providers)
+        self.threads = threads or physical_cores()
+        self.style_session = self._session(ort, "style", session_options(self.threads), providers)
+        self.glyph_session = self._session(ort, "glyph", session_options(1 if not want_cuda else self.threads),
+                                           providers)
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
+        self.concurrent = self.threads if not want_cuda else 1  # batches in flight at once
         if want_cuda and self.device == "cpu":
             if device == "cuda":
                 raise InputError("--device cuda: onnxruntime-gpu found no usable CUDA GPU", None,
@@ -119,25 +126,29 @@ class Generator:
     def glyphs(self, style: dict[str, np.ndarray], templates: np.ndarray, batch: int | None = None,
                progress: bool = True) -> np.ndarray:
         """Glyphs in the writer's style for normalized templates uint8 [N, S, S] -> uint8 [N, S, S]."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from tqdm import tqdm
 
         n = len(templates)
         batch = batch or DEFAULT_BATCH[self.device]
         out = np.empty((n, self.size, self.size), np.uint8)
         run = self._cuda_runner(style) if self.device == "cuda" else self._cpu_runner(style)
-        with tqdm(total=n, desc="generate", unit="glyph", disable=None if progress else True) as bar:
-            for start in range(0, n, batch):
-                x = raster.to_model(templates[start:start + batch])[:, None]  # [B, 1, S, S]
-                out[start:start + len(x)] = raster.from_model(run(x)[:, 0])
-                bar.update(len(x))
+
+        def one(start: int) -> int:
+            x = raster.to_model(templates[start:start + batch])[:, None]  # [B, 1, S, S]
+            out[start:start + len(x)] = raster.from_model(run(x)[:, 0])
+            return len(x)
+
+        with tqdm(total=n, desc="generate", unit="glyph", disable=None if progress else True) as bar, \
+                ThreadPoolExecutor(self.concurrent) as pool:
+            for done in pool.map(one, range(0, n, batch)):
+                bar.update(done)
         return out
 
     def _cpu_runner(self, style: dict[str, np.ndarray]):
-        feeds = dict(style)
-
         def run(x: np.ndarray) -> np.ndarray:
-            feeds["templates"] = x
-            return self.glyph_session.run(["glyphs"], feeds)[0]
+            return self.glyph_session.run(["glyphs"], dict(style, templates=x))[0]
         return run
 
     def _cuda_runner(self, style: dict[str, np.ndarray]):

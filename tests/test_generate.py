@@ -30,6 +30,20 @@ def test_glyphs_do_not_depend_on_batch_size(model_dir):
     assert np.abs(one.astype(int) - four.astype(int)).max() <= 1
 
 
+def test_concurrent_runs_give_the_same_glyphs_in_order(model_dir):
+    rng = np.random.default_rng(2)
+    refs = rng.integers(0, 256, (4, 64, 64), dtype=np.uint8)
+    templates = rng.integers(0, 256, (11, 64, 64), dtype=np.uint8)
+    single = generate.Generator(model_dir, device="cpu", threads=1)
+    double = generate.Generator(model_dir, device="cpu", threads=2)
+    assert (single.concurrent, double.concurrent) == (1, 2)
+    style = single.style(refs)
+    one = single.glyphs(style, templates, batch=2, progress=False)
+    two = double.glyphs(style, templates, batch=2, progress=False)
+    assert np.array_equal(one, two)
+    assert not np.array_equal(two[0], two[1])  # each batch's glyphs land in their own rows
+
+
 def test_style_depends_on_the_references(model_dir):
     gen = generate.Generator(model_dir, device="cpu", threads=1)
     rng = np.random.default_rng(1)

@@ -26,11 +26,18 @@ def tiny_config():
 
 
 def tiny_generator(seed: int = 0):
+    """Random weights and random batch-norm statistics, as a trained model has (fresh ones are 0 and 1,
+    which would hide mistakes in folding them)."""
     import torch
     from training.models import build_generator
 
     torch.manual_seed(seed)
-    return build_generator(tiny_config()).eval()
+    generator = build_generator(tiny_config()).eval()
+    for module in generator.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.normal_(0, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    return generator
 
 
 def export_tiny(folder: Path, seed: int = 0) -> Path:

@@ -102,7 +102,7 @@ class Generator(nn.Module):
         writer = writer.expand(batch, -1)                       # batch-1 style broadcasts over templates
         glyph = glyph.expand(batch, -1)
         styles = self.fusion(writer, glyph)
-        c = self.blocks[0].norm1.norm.num_features
+        c = self.boot.out_features // 4
         x = self.boot(styles[0]).reshape(batch, c, 2, 2)        # [B, ch_L, 2, 2]
         for i, block in enumerate(self.blocks):
             if i:

@@ -1,0 +1,39 @@
+"""The generator's inference form computes the same glyphs with the denormalization layers folded."""
+
+from __future__ import annotations
+
+import torch
+
+from export.inference import FoldedDenormalization, inference_form
+from tinymodel import tiny_generator
+from training.models.generator import Denormalization
+
+
+def test_folded_generator_gives_the_same_glyphs():
+    generator = tiny_generator(seed=3)
+    folded = inference_form(generator)
+    assert not any(isinstance(m, Denormalization) for m in folded.modules())
+    assert sum(isinstance(m, FoldedDenormalization) for m in folded.modules()) == 2 * len(generator.blocks)
+    g = torch.Generator().manual_seed(0)
+    refs = torch.rand(1, 5, 64, 64, generator=g) * 2 - 1
+    templates = torch.rand(6, 1, 64, 64, generator=g) * 2 - 1
+    with torch.no_grad():
+        writer, glyph = generator.style(refs)
+        want = generator.glyph(writer, glyph, templates)
+        got = folded.glyph(writer, glyph, templates)
+    assert (want - got).abs().max() < 1e-5
+    # Statistics matter and are folded in: shifting one layer's mean moves both forms alike.
+    generator.blocks[-1].norm1.norm.running_mean += 1.0
+    with torch.no_grad():
+        moved = generator.glyph(writer, glyph, templates)
+        moved_folded = inference_form(generator).glyph(writer, glyph, templates)
+    assert (moved - want).abs().max() > 1e-3
+    assert (moved - moved_folded).abs().max() < 1e-5
+
+
+def test_folding_leaves_the_original_untouched():
+    generator = tiny_generator(seed=4)
+    before = {k: v.clone() for k, v in generator.state_dict().items()}
+    inference_form(generator)
+    assert all(torch.equal(before[k], v) for k, v in generator.state_dict().items())
+    assert any(isinstance(m, Denormalization) for m in generator.modules())
