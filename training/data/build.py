@@ -42,15 +42,16 @@ def unseen_chars(chars: list[str], seed: int, fraction: float = UNSEEN_FRACTION)
 def held_out_fonts(fonts: list[sources.FontSource], seed: int) -> set[str]:
     """Test fonts: one kai, one brush and one other hand (a fourth when there are many); never all.
 
-    Fonts with a same-style sibling in their package (LXGW Regular/Light, the three Kouzan brushes)
-    are not held out: the sibling in training would leak the hand.
+    A font with a relative (same `lineage_key`: LXGW WenKai and Klee One, UKai and GKai, the Kouzan
+    brushes) is never held out: the relative in training would leak the hand, and the nearest
+    training font would be a copy of the writer.
     """
     rng = np.random.default_rng([seed, 11])
     total = len(fonts)
-    siblings = {}
+    relatives = {}
     for f in fonts:
-        siblings[(f.package, f.style)] = siblings.get((f.package, f.style), 0) + 1
-    fonts = [f for f in fonts if siblings[(f.package, f.style)] == 1]
+        relatives[f.lineage_key] = relatives.get(f.lineage_key, 0) + 1
+    fonts = [f for f in fonts if relatives[f.lineage_key] == 1]
     groups = [[f.name for f in fonts if f.style == "kai"], [f.name for f in fonts if f.style == "brush"],
               [f.name for f in fonts if f.style not in ("kai", "brush")]]
     picked = [str(rng.choice(g)) for g in groups if g]

@@ -41,11 +41,19 @@ class FontSource:
     style: str       # kai | brush | song | hei | pen | round: used to spread held-out fonts over kinds
     family: str = ""  # face of a collection (.ttc), by family name
     default: bool = True  # part of `--fonts all`
+    lineage: str = ""  # design lineage shared with other fonts (one derived from another); "" = its own
+
+    @property
+    def lineage_key(self) -> str:
+        """Fonts with one key are held out together or not at all: a relative in training leaks the hand.
+        Same-package fonts of one style (LXGW Regular/Light) share a key without saying so."""
+        return self.lineage or f"{self.package}:{self.style}"
 
 
-def _deb(name: str, package: str, path: str, style: str, family: str = "", default: bool = True) -> FontSource:
+def _deb(name: str, package: str, path: str, style: str, family: str = "", default: bool = True,
+         lineage: str = "") -> FontSource:
     """A font file of a Debian package, `path` relative to usr/share/fonts/."""
-    return FontSource(name, package, f"usr/share/fonts/{path}", style, family, default)
+    return FontSource(name, package, f"usr/share/fonts/{path}", style, family, default, lineage)
 
 
 def _fontsource(slug: str, style: str) -> FontSource:
@@ -54,10 +62,14 @@ def _fontsource(slug: str, style: str) -> FontSource:
 
 
 WRITER_FONTS: tuple[FontSource, ...] = (
-    _deb("lxgw-wenkai-regular", "fonts-lxgw-wenkai", "truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", "kai"),
-    _deb("lxgw-wenkai-light", "fonts-lxgw-wenkai", "truetype/lxgw-wenkai/LXGWWenKai-Light.ttf", "kai"),
-    _deb("arphic-ukai", "fonts-arphic-ukai", "truetype/arphic/ukai.ttc", "kai", "AR PL UKai CN"),
-    _deb("arphic-gkai00mp", "fonts-arphic-gkai00mp", "truetype/arphic-gkai00mp/gkai00mp.ttf", "kai"),
+    _deb("lxgw-wenkai-regular", "fonts-lxgw-wenkai", "truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", "kai",
+         lineage="klee"),  # LXGW WenKai is derived from Klee One
+    _deb("lxgw-wenkai-light", "fonts-lxgw-wenkai", "truetype/lxgw-wenkai/LXGWWenKai-Light.ttf", "kai",
+         lineage="klee"),
+    _deb("arphic-ukai", "fonts-arphic-ukai", "truetype/arphic/ukai.ttc", "kai", "AR PL UKai CN",
+         lineage="arphic-kai"),  # UKai grew out of the Arphic (G)Kai design
+    _deb("arphic-gkai00mp", "fonts-arphic-gkai00mp", "truetype/arphic-gkai00mp/gkai00mp.ttf", "kai",
+         lineage="arphic-kai"),
     _deb("arphic-uming", "fonts-arphic-uming", "truetype/arphic/uming.ttc", "song", "AR PL UMing CN"),
     _deb("cns11643-kai", "fonts-cns11643-kai", "truetype/cns11643/TW-Kai-98_1.ttf", "kai"),
     _deb("wqy-zenhei", "fonts-wqy-zenhei", "truetype/wqy/wqy-zenhei.ttc", "hei", "WenQuanYi Zen Hei"),
@@ -66,7 +78,7 @@ WRITER_FONTS: tuple[FontSource, ...] = (
          default=False),  # the template font itself: for tests, not a default writer
     _deb("smiley-sans", "fonts-smiley-sans", "truetype/smiley-sans/SmileySans-Oblique.ttf", "hei"),
     _deb("seto", "fonts-seto", "truetype/seto/setofont.ttf", "pen"),
-    _deb("klee-one", "fonts-klee", "truetype/klee/KleeOne-Regular.ttf", "pen"),
+    _deb("klee-one", "fonts-klee", "truetype/klee/KleeOne-Regular.ttf", "pen", lineage="klee"),
     _deb("kiloji", "fonts-kiloji", "truetype/kiloji/kiloji.ttf", "pen"),
     _deb("yozfont", "fonts-yozvox-yozfont", "truetype/yozvox-yozfont/*.ttf", "pen"),
     _deb("kouzan-kaisho", "fonts-kouzan-mouhitsu", "truetype/kouzan-mouhitsu/kouzan-mouhitsu.ttf", "brush"),
