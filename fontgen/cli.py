@@ -418,3 +418,28 @@ def build_font(glyph_dir, out, ttf, name, workers, force) -> None:
     report = pipeline.build_font(glyphs, out, ttf=ttf, name=name, force=force, workers=workers,
                                  layout="canvas", sources=sources)
     click.echo(report.summary())
+
+
+@cli.command("check-outlines")
+@click.argument("font", type=click.Path(dir_okay=False))
+@click.option("--chars", default=None, help="Characters to check first [default: 醒蠢戴赢豁].")
+@click.option("--sample", type=click.IntRange(min=1, max=500), default=50, show_default=True,
+              help="Characters in all: the rest are GB2312 hanzi with ≥ 15 strokes, drawn with a fixed seed.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Write the numbers here.")
+@click.option("--sheet", "sheet_out", type=click.Path(dir_okay=False), default=None,
+              help="Write a PNG of each character at 24 and 96 px, the font beside Noto Sans CJK SC.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def check_outlines(font, chars, sample, json_out, sheet_out, force) -> None:
+    """Check that complex characters keep every stroke apart at 24 and 96 px, against Noto Sans CJK SC.
+
+    Counts ink components and holes at each size against the same glyph at 512 px.
+
+    \b
+    Example:
+      fontgen check-outlines MyHand.otf --json outlines.json --sheet outlines.png
+    """
+    from fontgen import separation
+
+    check = separation.check_outlines(font, chars=chars, sample=sample, json_out=json_out,
+                                      sheet_out=sheet_out, force=force)
+    click.echo(check.table())

@@ -53,7 +53,7 @@ class MakeFontReport:
         files = str(self.out) + (f" + {self.ttf}" if self.ttf else "")
         return (f"{files}: {self.samples + self.generated + self.symbols} glyphs ({self.samples} from samples, "
                 f"{self.generated} generated, {self.symbols} symbols from the template font) in {total:.1f} s "
-                f"({stages})")
+                f"({stages}); {self.build.quality()}")
 
 
 def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:

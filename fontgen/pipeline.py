@@ -42,9 +42,16 @@ class BuildReport:
     def summary(self) -> str:
         files = ", ".join(f"{path} {size / 1024:.0f} KB" for path, size in self.files.items())
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        return f"{self.glyphs} glyphs → {files}; {self.quality()}; {stages}"
+
+    def quality(self) -> str:
+        """Render-back IoU and outline faults, the worse flavour's figure of each."""
         iou = min((c.iou_min for c in self.checks.values()), default=1.0)
         mean = min((c.iou_mean for c in self.checks.values()), default=1.0)
-        return f"{self.glyphs} glyphs → {files}; IoU min {iou:.3f} mean {mean:.3f}; {stages}"
+        counts = [c.outline_counts() for c in self.checks.values()]
+        faults = ", ".join(f"{max((n[k] for n in counts), default=0)} {k.replace('_', ' ')}"
+                           for k in validate.OUTLINE_KINDS)
+        return f"IoU min {iou:.3f} mean {mean:.3f}; glyphs with outline faults: {faults}"
 
 
 def square_canvas(ink: np.ndarray, max_px: int = MAX_CANVAS_PX) -> np.ndarray:

@@ -2,12 +2,17 @@
 
     report = check_font(otf_bytes, sources, frames)   # {char: uint8 ink map}, {char: PixelFrame}
     report.iou_min, report.iou_mean, report.failures
+    report.outline_faults, report.outline_counts()    # topology changes: specks, broken, merged strokes
 
 Three checks, any of which raises `FontCheckError`: fontTools reloads the font and its cmap covers
 every source character; OTS (the sanitizer browsers run on web fonts) accepts it; FreeType (through
 Pillow) renders each glyph and its IoU with the source bitmap reaches `min_iou`. The IoU is computed
 in the source bitmap's own frame (the normalized frame, for normalized glyphs): the rendering is
 mapped back through the glyph's `PixelFrame`, so both shape and placement are checked.
+
+The same pair of images is also compared by topology (`fontgen.topology.compare`, at `TOPOLOGY_PX`):
+ink specks, broken strokes, lost ink, merged strokes and new holes the source bitmap did not have. These are
+reported, never raised: a font with a merged counter is still a valid font.
 """
 
 from __future__ import annotations
@@ -22,11 +27,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import parallel
+from fontgen import parallel, topology
 from fontgen.vectorize import PixelFrame
 
 IOU_PX = 256  # the IoU is measured on the source upsampled to at least this many pixels
+# Topology is compared with both images area-averaged to this size: a gap under 1/128 em is below a
+# pixel at the largest preview size (96 px), and at 256 px the comparison costs six times as much.
+TOPOLOGY_PX = 128
 UPM = 1000
+OUTLINE_KINDS = ("specks", "broken", "merged", "lost", "new_holes")
 
 
 class FontCheckError(RuntimeError):
@@ -43,6 +52,7 @@ class FontReport:
     glyphs: int
     iou: dict[str, float]
     failures: list[tuple[str, float]] = field(default_factory=list)
+    outline_faults: dict[str, topology.TopologyDiff] = field(default_factory=dict)  # glyphs whose topology changed
 
     @property
     def iou_min(self) -> float:
@@ -51,6 +61,24 @@ class FontReport:
     @property
     def iou_mean(self) -> float:
         return float(np.mean(list(self.iou.values()))) if self.iou else 1.0
+
+    def outline_glyphs(self, kind: str) -> list[str]:
+        """Glyphs whose rendering has a `kind` (one of OUTLINE_KINDS) of fault the source did not have."""
+        test = {"specks": lambda d: d.has_specks, "broken": lambda d: d.is_broken, "merged": lambda d: d.is_merged,
+                "lost": lambda d: bool(d.lost), "new_holes": lambda d: bool(d.new_holes)}[kind]
+        return [ch for ch, diff in self.outline_faults.items() if test(diff)]
+
+    def outline_counts(self) -> dict[str, int]:
+        """How many glyphs have each kind of outline fault (one glyph can have several)."""
+        return {kind: len(self.outline_glyphs(kind)) for kind in OUTLINE_KINDS}
+
+
+@dataclass(frozen=True)
+class GlyphMatch:
+    """One glyph rendered back against its source: IoU and what changed in its topology."""
+
+    iou: float
+    faults: topology.TopologyDiff
 
 
 def reload(data: bytes, chars) -> int:
@@ -101,8 +129,9 @@ def render_glyph(font: ImageFont.FreeTypeFont, ch: str) -> tuple[np.ndarray, tup
     return np.asarray(img), origin
 
 
-def source_frame_iou(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray, frame: PixelFrame) -> float:
-    """IoU of the rendered glyph with its source, both in the source's own frame at ≥ IOU_PX pixels.
+def in_source_frame(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray,
+                    frame: PixelFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The rendered glyph and its source, both in the source's own frame at ≥ IOU_PX pixels.
 
     The rendering is warped back through the glyph's `PixelFrame` (font units → source pixels),
     so a misplaced or mis-scaled glyph scores low; the source is upsampled bicubically, the smooth
@@ -119,7 +148,13 @@ def source_frame_iou(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray, 
                      [0, a, oy - frame.y0 * px_per_unit + half]], np.float64)
     back = cv2.warpAffine(rendered, warp, (size * k, size * k), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     smooth = source if k == 1 else cv2.resize(source, (size * k, size * k), interpolation=cv2.INTER_CUBIC)
-    return iou(back, smooth)
+    return back, smooth
+
+
+def match_glyph(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray, frame: PixelFrame) -> GlyphMatch:
+    """IoU and topology changes of the rendered glyph against its source, in the source's frame."""
+    back, smooth = in_source_frame(font, ch, source, frame)
+    return GlyphMatch(iou(back, smooth), topology.compare(smooth, back, max_px=TOPOLOGY_PX))
 
 
 _FONT: ImageFont.FreeTypeFont | None = None
@@ -130,33 +165,45 @@ def _load_font(data: bytes, em_px: int) -> None:
     _FONT = ImageFont.truetype(io.BytesIO(data), em_px)
 
 
-def _iou_chunk(items: list[tuple[str, np.ndarray, PixelFrame]]) -> list[float]:
-    return [source_frame_iou(_FONT, ch, src, frame) for ch, src, frame in items]
+def _match_chunk(items: list[tuple[str, np.ndarray, PixelFrame]]) -> list[GlyphMatch]:
+    return [match_glyph(_FONT, ch, src, frame) for ch, src, frame in items]
 
 
-def render_back(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
-                workers: int | None = None, progress: bool = True, desc: str = "check") -> dict[str, float]:
-    """{char: IoU of the glyph rendered by FreeType with its source bitmap}."""
+def match_glyphs(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
+                 workers: int | None = None, progress: bool = True, desc: str = "check") -> dict[str, GlyphMatch]:
+    """{char: the glyph rendered by FreeType matched against its source bitmap (IoU, topology)}."""
     if not sources:
         return {}
     # Render at about the comparison resolution, so the warp neither aliases nor blurs much.
     em_px = round(float(np.median([UPM * max(1, math.ceil(IOU_PX / sources[ch].shape[0])) / frames[ch].scale
                                    for ch in sources])))
     items = [(ch, sources[ch], frames[ch]) for ch in sources]
-    ious = parallel.map_chunks(_iou_chunk, items, workers=workers, init=_load_font,
-                               init_args=(data, em_px), desc=desc, progress=progress)
-    return dict(zip(sources, ious))
+    matches = parallel.map_chunks(_match_chunk, items, workers=workers, init=_load_font,
+                                  init_args=(data, em_px), desc=desc, progress=progress)
+    return dict(zip(sources, matches))
+
+
+def render_back(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
+                workers: int | None = None, progress: bool = True, desc: str = "check") -> dict[str, float]:
+    """{char: IoU of the glyph rendered by FreeType with its source bitmap}."""
+    matches = match_glyphs(data, sources, frames, workers=workers, progress=progress, desc=desc)
+    return {ch: m.iou for ch, m in matches.items()}
 
 
 def check_font(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
                flavour: str = "otf", min_iou: float = 0.5, workers: int | None = None,
                progress: bool = True) -> FontReport:
-    """All three checks; raises FontCheckError on the first that fails, else returns the IoU report."""
+    """All three checks; raises FontCheckError on the first that fails, else returns the report.
+
+    Topology changes go into the report only; they never fail the check.
+    """
     glyphs = reload(data, sources)
     sanitize(data)
-    scores = render_back(data, sources, frames, workers=workers, progress=progress, desc=f"check {flavour}")
+    matches = match_glyphs(data, sources, frames, workers=workers, progress=progress, desc=f"check {flavour}")
+    scores = {ch: m.iou for ch, m in matches.items()}
     failures = sorted(((ch, v) for ch, v in scores.items() if v < min_iou), key=lambda t: t[1])
-    report = FontReport(flavour, glyphs, scores, failures)
+    faults = {ch: m.faults for ch, m in matches.items() if m.faults}
+    report = FontReport(flavour, glyphs, scores, failures, faults)
     if failures:
         worst = ", ".join(f"{ch} {v:.2f}" for ch, v in failures[:10])
         raise FontCheckError(
