@@ -1,5 +1,6 @@
 """Tracing: winding, mapping into font units, despeckling, parallel runs, the libpotrace binding."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -66,6 +67,18 @@ def test_specks_are_dropped_but_strokes_kept():
     ink[2, 2] = 255  # a one-pixel speck far from the ring
     outline = vectorize.trace(ink, vectorize.PixelFrame.canvas(64))
     assert len(outline.contours) == 2
+
+
+def test_grey_pockets_do_not_become_holes_but_real_counters_stay():
+    ink = np.zeros((64, 64), np.uint8)
+    ink[8:56, 8:56] = 255
+    ink[14:22, 14:22] = 0                       # a counter: paper in the source
+    ink[40:46, 40:46] = 110                     # a grey pocket of a smudge: under 128, never paper
+    holes = lambda m: cv2.connectedComponents((~m).view(np.uint8), connectivity=4)[0] - 2
+    smudged, _ = vectorize.binarize(ink, vectorize.TraceOptions(paper=0))
+    cleaned, k = vectorize.binarize(ink)
+    assert holes(smudged) == 2 and holes(cleaned) == 1
+    assert not cleaned[18 * k, 18 * k] and cleaned[43 * k, 43 * k]
 
 
 def test_upsampling_factor_reaches_min_px():
