@@ -41,8 +41,9 @@ def markdown(result: dict) -> str:
         f"independent = {result['recognizers']['ocr'] or 'none'}.", "",
         "## Summary (mean over writers)", "",
         "| refs | critic RA gen / real | PP-OCRv5 RA gen / real | PP-OCRv5 RA template | gen / real RA | "
-        "SSIM gen / template | L1 gen / template | style gain | nearest-font gain | FID (pooled) | IS gen / real |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "SSIM gen / template | L1 gen / template | style gain | nearest-font gain | writers beating the nearest font "
+        "| FID (pooled) | IS gen / real |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r, m in result["summary"].items():
         lines.append(
@@ -50,6 +51,7 @@ def markdown(result: dict) -> str:
             f"| {fmt(m['template_ocr_ra']['all'])} | {fmt(m['ocr_ra_vs_real'])} "
             f"| {pair(m['ssim'], m['template_ssim'])} | {pair(m['l1'], m['template_l1'])} "
             f"| {fmt(m['style_gain']['all'])} | {fmt(m['nearest_style_gain']['all'])} "
+            f"| {m['beats_nearest_font']['writers']} of {m['beats_nearest_font']['of']} "
             f"| {fmt(m['fid'], 1)} ({fmt(m['fid_pooled'], 1)}) | {fmt(m['is'], 2)} / {fmt(m['real_is'], 2)} |")
     lines += ["", "## Seen vs unseen characters", "",
               "| refs | characters | critic RA gen / real | PP-OCRv5 RA gen / real | SSIM gen / template "

@@ -269,6 +269,10 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
         }
         ocr, real = entry["ocr_ra"]["all"], entry["real_ocr_ra"]["all"]
         entry["ocr_ra_vs_real"] = ocr / real if ocr is not None and real else None
+        compared = [w for w in writers if w["nearest_font"] is not None]
+        entry["beats_nearest_font"] = {  # writers whose generated glyphs are closer than the best font's
+            "writers": sum(w["refs"][r]["d"]["all"] < w["nearest_font"]["d"]["all"] for w in compared),
+            "of": len(compared)}
         feats = [w["refs"][r]["_features"] for w in writers]
         if all(f is not None for f in feats) and sum(len(f) for f in feats) > 1:
             entry["fid_pooled"] = metrics.frechet_distance(np.concatenate(feats),
@@ -280,8 +284,18 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
 
 
 def model_metrics(result: dict) -> dict:
-    """What model.json keeps of a report: its protocol and the per-R summary over held-out writers."""
-    return {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
+    """What model.json keeps of a report: its protocol, the per-R summary over held-out writers and,
+    per writer, d against the nearest training font's (the baseline it must beat)."""
+    kept = {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
+    kept["writers"] = [
+        {"writer": w["writer"], "kind": w["kind"], "template_d": w["template"]["d"]["all"],
+         "nearest_font": (w["nearest_font"] or {}).get("font"),
+         "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
+         "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
+         "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
+         "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
+        for w in result["writers"]]
+    return kept
 
 
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",

@@ -226,3 +226,8 @@ def test_eval_record_writes_measured_summary_into_model_json(model, dataset, tmp
     info = modelfiles.load(copy)  # graphs still verify after the rewrite
     assert info.meta["metrics"]["summary"] == report["summary"]
     assert info.meta["metrics"]["settings"]["refs"] == [2]
+    per_writer = info.meta["metrics"]["writers"]
+    assert [w["writer"] for w in per_writer] == [w["writer"] for w in report["writers"]]
+    beats = report["summary"]["2"]["beats_nearest_font"]
+    compared = [w for w in per_writer if w["nearest_d"] is not None]
+    assert beats == {"writers": sum(w["d"]["2"] < w["nearest_d"] for w in compared), "of": len(compared)}
