@@ -99,14 +99,18 @@ class BitmapPen:
         img.paste(Image.fromarray(np.minimum(np.asarray(img.crop(region)), paper)), region[:2])
 
 
+NO_LINE_START = set("，。、；：！？）」』】》〉”’,.;:!?)")  # kinsoku: these hang at the line end instead
+
+
 def wrap(pen, text: str, px: int, width: int) -> list[str]:
-    """Break `text` into lines no wider than `width` at `px` (any character may end a CJK line)."""
+    """Break `text` into lines no wider than `width` at `px`; closing punctuation never starts a line
+    (it hangs past the width, as CJK typesetting does)."""
     lines = []
     for paragraph in text.split("\n"):
         line, used = "", 0.0
         for ch in paragraph:
             step = char_advance(pen, ch, px)
-            if line and used + step > width:
+            if line and used + step > width and ch not in NO_LINE_START:
                 lines.append(line)
                 line, used = "", 0.0
             line += ch

@@ -158,3 +158,18 @@ def test_chromium_rejects_a_broken_font(font, tmp_path):
     data = bytearray(broken.read_bytes())
     broken.write_bytes(bytes(data[: len(data) // 3]))  # truncated: OTS must refuse it
     assert font_status(tmp_path, page) == "failed"
+
+
+class _EmPen:
+    """Every character one em wide: line breaks depend on the text alone."""
+
+    def has(self, ch: str) -> bool:
+        return True
+
+    def advance(self, ch: str, px: int) -> float:
+        return px
+
+
+def test_closing_punctuation_hangs_instead_of_starting_a_line():
+    assert preview.wrap(_EmPen(), "永和九年，岁在", 10, 40) == ["永和九年，", "岁在"]
+    assert preview.wrap(_EmPen(), "永和九年岁在", 10, 40) == ["永和九年", "岁在"]
