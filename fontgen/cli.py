@@ -373,7 +373,7 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
 @click.option("--name", default="My Hand", show_default=True, help="Font family name.")
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
-@click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 64 on CPU, 512 on GPU].")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 16 per core on CPU, 512 on GPU].")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def make_font(samples, out, ttf, charset, name, model, device, batch, force) -> None:
     """Make a complete font in your handwriting from a few sample characters.

@@ -5,7 +5,7 @@ over the templates with that style broadcast across the batch:
 
     gen = Generator(model_dir=None, device="auto")      # None: the default shipped model
     style = gen.style(refs)                              # refs: uint8 [R, S, S], 255 = ink
-    glyphs = gen.glyphs(style, templates, batch=64)      # templates: uint8 [N, S, S] -> uint8 [N, S, S]
+    glyphs = gen.glyphs(style, templates, batch=16)      # templates: uint8 [N, S, S] -> uint8 [N, S, S]
 
 On the CPU the glyph graph runs one batch per physical core at a time, each on a single thread: the
 graph is dominated by small convolutions and element-wise ops at 64 × 64 that onnxruntime cannot
