@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import charsets, outfiles, templates, topology
+from fontgen import cachepaths, charsets, outfiles, templates, topology
 from fontgen.errors import InputError
 from fontgen.validate import render_glyph
 
@@ -38,14 +38,6 @@ REFERENCE_PX = 512
 MIN_STROKES = 15
 SAMPLE = 50
 SEED = 15
-STROKES_PACKAGE = "hanzi-writer-data"
-
-
-def strokes_dir() -> Path | None:
-    """hanzi-writer-data's per-character JSON files in the fontgen cache; None if not fetched."""
-    package = templates.cache_dir().parent / "sources" / "npm" / STROKES_PACKAGE
-    return package / "package" if (package / "source.json").exists() else None
-
 
 def stroke_count(folder: Path, ch: str) -> int | None:
     """Number of strokes of `ch` in hanzi-writer-data (its `strokes` list); None if it has no file."""
@@ -68,7 +60,7 @@ def complex_chars(named: str = NAMED, count: int = SAMPLE, allowed: set[str] | N
         return chars
     if folder is None:
         log.warning("notice: no stroke data (run `fontgen data fetch --only %s`); checking %s only",
-                    STROKES_PACKAGE, "".join(chars))
+                    cachepaths.STROKES_PACKAGE, "".join(chars))
         return chars
     pool = list(charsets.gb2312_level1() + charsets.gb2312_level2())
     random.Random(seed).shuffle(pool)
@@ -258,7 +250,7 @@ def check_outlines(font: str | Path, chars: str | None = None, sample: int = SAM
     if absent:
         raise InputError(f"the template font has no glyph for {''.join(absent)}", reference.path,
                          "pass --chars with characters the template font covers")
-    folder = strokes_dir()
+    folder = cachepaths.strokes_dir()
     picked = complex_chars(named, sample, mapped & ref_mapped, folder=folder)
     strokes = {ch: n for ch in picked if folder is not None and (n := stroke_count(folder, ch)) is not None}
     check = OutlineCheck(face, reference, picked, strokes, separation(face, picked), separation(reference, picked))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import raster
+from fontgen import cachepaths, raster
 from fontgen.errors import InputError
 
 DEFAULT_FAMILY = "Noto Sans CJK SC"
@@ -116,9 +116,7 @@ class Templates:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("FONTGEN_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fontgen")
-    return Path(base) / "templates"
+    return cachepaths.root() / "templates"
 
 
 def render(chars, size: int = 64, face: FontFace | None = None, margin: int | None = None,

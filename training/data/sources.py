@@ -24,11 +24,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fontgen import cachepaths
 from fontgen.errors import InputError
 
 log = logging.getLogger(__name__)
 
-STROKES_PACKAGE = "hanzi-writer-data"
+STROKES_PACKAGE = cachepaths.STROKES_PACKAGE
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,11 @@ def manager_of(package: str) -> str:
 
 def cache_dir() -> Path:
     """`$FONTGEN_CACHE/sources`, else `~/.cache/fontgen/sources` (same root as the template cache)."""
-    base = os.environ.get("FONTGEN_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fontgen")
-    return Path(base) / "sources"
+    return cachepaths.sources_dir()
 
 
 def package_dir(cache: Path, package: str) -> Path:
-    return Path(cache) / manager_of(package) / package.replace("/", "__")
+    return cachepaths.package_dir(cache, package, manager_of(package))
 
 
 def _deb_licence(copyright_text: str) -> str:
