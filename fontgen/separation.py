@@ -28,7 +28,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from fontgen import cachepaths, charsets, outfiles, templates, topology
 from fontgen.errors import InputError
-from fontgen.validate import render_glyph
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ def separation(face: templates.FontFace, chars, sizes: tuple[int, ...] = SIZES,
     fonts = {px: ImageFont.truetype(str(face.path), px, index=face.index) for px in (*sizes, reference)}
 
     def topo(ch: str, px: int) -> topology.Topology:
-        return topology.topology(render_glyph(fonts[px], ch)[0], side=px)
+        return topology.topology(templates.render_ink(fonts[px], ch)[0], side=px)
 
     out = {}
     for ch in chars:
@@ -186,7 +185,7 @@ def palette() -> Image.Image:
 
 def em_tile(font: ImageFont.FreeTypeFont, ch: str) -> Image.Image:
     """The character's em square as FreeType draws it: black on white, `font.size` pixels wide."""
-    ink, (ox, oy) = render_glyph(font, ch)
+    ink, (ox, oy) = templates.render_ink(font, ch)
     em = font.size
     top = oy - round(em * 0.88)
     return Image.fromarray(255 - ink[top:top + em, ox:ox + em])

@@ -85,14 +85,21 @@ def mapped_chars(face: FontFace) -> set[str]:
     return {chr(cp) for cp in cmap}
 
 
-def render_char(font: ImageFont.FreeTypeFont, ch: str, em_px: int = RENDER_PX) -> tuple[np.ndarray, tuple[int, int]]:
-    """Render one character as a float ink map; also returns the pixel position of the origin (x, baseline)."""
-    pad = em_px // 2
-    canvas = em_px * 2
-    img = Image.new("L", (canvas, canvas), 0)
-    origin = (pad, pad + round(em_px * 0.88))
+def render_ink(font: ImageFont.FreeTypeFont, ch: str, em_px: int | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """FreeType rendering of one character on a 2-em canvas as a uint8 ink map, and the pixel position
+    of its origin (x, baseline); `em_px` defaults to the font's size."""
+    em = em_px or font.size
+    pad = em // 2
+    origin = (pad, pad + round(em * 0.88))
+    img = Image.new("L", (2 * em, 2 * em), 0)
     ImageDraw.Draw(img).text(origin, ch, fill=255, font=font, anchor="ls")
-    return np.asarray(img, np.float32) / 255.0, origin
+    return np.asarray(img), origin
+
+
+def render_char(font: ImageFont.FreeTypeFont, ch: str, em_px: int = RENDER_PX) -> tuple[np.ndarray, tuple[int, int]]:
+    """`render_ink` as a float ink map in [0, 1]."""
+    ink, origin = render_ink(font, ch, em_px)
+    return ink.astype(np.float32) / 255.0, origin
 
 
 def placement_of(ink: np.ndarray, origin: tuple[int, int], em_px: int, upm: int = 1000) -> raster.Placement:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
-from fontgen import parallel, topology
+from fontgen import parallel, templates, topology
 from fontgen.vectorize import PixelFrame
 
 IOU_PX = 256  # the IoU is measured on the source upsampled to at least this many pixels
@@ -120,15 +120,6 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(ma, mb).sum() / union) if union else 1.0
 
 
-def render_glyph(font: ImageFont.FreeTypeFont, ch: str) -> tuple[np.ndarray, tuple[int, int]]:
-    """FreeType rendering of one character as a uint8 ink map, and the pixel of the font's origin."""
-    em = font.size
-    origin = (em // 2, em // 2 + round(em * 0.88))
-    img = Image.new("L", (2 * em, 2 * em), 0)
-    ImageDraw.Draw(img).text(origin, ch, fill=255, font=font, anchor="ls")
-    return np.asarray(img), origin
-
-
 def in_source_frame(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray,
                     frame: PixelFrame) -> tuple[np.ndarray, np.ndarray]:
     """The rendered glyph and its source, both in the source's own frame at ≥ IOU_PX pixels.
@@ -139,7 +130,7 @@ def in_source_frame(font: ImageFont.FreeTypeFont, ch: str, source: np.ndarray,
     """
     size = source.shape[0]
     k = max(1, math.ceil(IOU_PX / size))
-    rendered, (ox, oy) = render_glyph(font, ch)
+    rendered, (ox, oy) = templates.render_ink(font, ch)
     px_per_unit = font.size / UPM
     a = frame.scale * px_per_unit / k  # target pixels → rendered pixels
     # Pixel centres: target pixel u sits at canvas (u + ½) / k, rendered pixel i at FreeType's i + ½.
@@ -181,13 +172,6 @@ def match_glyphs(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, 
     matches = parallel.map_chunks(_match_chunk, items, workers=workers, init=_load_font,
                                   init_args=(data, em_px), desc=desc, progress=progress)
     return dict(zip(sources, matches))
-
-
-def render_back(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
-                workers: int | None = None, progress: bool = True, desc: str = "check") -> dict[str, float]:
-    """{char: IoU of the glyph rendered by FreeType with its source bitmap}."""
-    matches = match_glyphs(data, sources, frames, workers=workers, progress=progress, desc=desc)
-    return {ch: m.iou for ch, m in matches.items()}
 
 
 def check_font(data: bytes, sources: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
