@@ -8,6 +8,7 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 from fontgen import templates
+from clicheck import assert_one_line_error
 from fontgen.cli import cli
 
 CHARS = "永和我你的是"
@@ -34,14 +35,6 @@ def glyph_dir(tmp_path):
 
 def run(*args):
     return CliRunner().invoke(cli, ["build-font", *map(str, args)])
-
-
-def assert_one_line_error(result, *words):
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def test_help_has_an_example():

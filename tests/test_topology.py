@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fontgen import fontbuild, pipeline, separation, templates, topology, validate, vectorize
+from clicheck import assert_one_line_error
 from fontgen.cli import cli
 
 SIDE = 128
@@ -195,14 +196,6 @@ def small_font(tmp_path_factory):
 
 def run(*args):
     return CliRunner().invoke(cli, ["check-outlines", *map(str, args)])
-
-
-def assert_one_line_error(result, *words):
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def test_cli_writes_json_and_sheet_and_refuses_to_overwrite(small_font, tmp_path):
