@@ -35,6 +35,9 @@ DEVICES = ("auto", "cpu", "cuda")
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 DEFAULT_BATCH = {"cpu": 16, "cuda": 512}  # per run; small CPU batches stay in cache
+# The NCHWc layout pads channels to the SIMD width (16 with AVX-512); the glyph graph's 6- and
+# 12-channel convolutions at 64 and 32 px then do up to 2.7x the work. Without it: 5 % more glyphs/s.
+CPU_SKIP_OPTIMIZERS = ("NchwcTransformer",)
 GPU_EXTRA = "install the GPU build with `pip install 'fontgen[gpu]'` (onnxruntime-gpu)"
 
 
@@ -92,7 +95,7 @@ class Generator:
         self.threads = threads or physical_cores()
         self.style_session = self._session(ort, "style", session_options(self.threads), providers)
         self.glyph_session = self._session(ort, "glyph", session_options(1 if not want_cuda else self.threads),
-                                           providers)
+                                           providers, () if want_cuda else CPU_SKIP_OPTIMIZERS)
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
         self.concurrent = self.threads if not want_cuda else 1  # batches in flight at once
         if want_cuda and self.device == "cpu":
@@ -103,10 +106,11 @@ class Generator:
         elif device == "auto" and not want_cuda and nvidia_gpu_present():
             log.warning("notice: a GPU is present but onnxruntime is the CPU build; %s to use it", GPU_EXTRA)
 
-    def _session(self, ort, name: str, opts, providers: list[str]):
+    def _session(self, ort, name: str, opts, providers: list[str], skip: tuple[str, ...] = ()):
         path = self.info.graph(name)
         try:
-            return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+            return ort.InferenceSession(str(path), sess_options=opts, providers=providers,
+                                        disabled_optimizers=list(skip))
         except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
             raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
                              modelfiles.REEXPORT)

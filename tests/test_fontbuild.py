@@ -172,3 +172,32 @@ def test_direct_charstring_decodes_to_the_outline(traced):
     empty = T2CharString(bytecode=fontbuild.charstring_program(vectorize.Outline(()), 250), private=private)
     empty.draw(RecordingPen())
     assert empty.width == 250
+
+
+def bounds_pen(outline):
+    from fontTools.misc.arrayTools import intRect
+    from fontTools.pens.boundsPen import BoundsPen
+
+    pen = BoundsPen(None)
+    outline.draw(pen)
+    return None if pen.bounds is None else intRect(pen.bounds)
+
+
+def test_outline_bounds_agree_with_fonttools_bounds_pen(traced):
+    import numpy as np
+
+    for data in traced.values():
+        assert fontbuild.outline_bounds(data.outline) == bounds_pen(data.outline)
+    rng = np.random.default_rng(0)
+    bulging = 0
+    for _ in range(300):  # random cubics with control points far outside the on-curve points' box
+        pts = rng.integers(-300, 1300, size=(rng.integers(1, 6), 3, 2))
+        segs = tuple(tuple(int(v) for v in seg.ravel()) for seg in pts)
+        outline = vectorize.Outline((((int(rng.integers(0, 1000)), int(rng.integers(0, 1000))), segs),))
+        got = fontbuild.outline_bounds(outline)
+        assert got == bounds_pen(outline)
+        corners = [outline.contours[0][0]] + [s[-2:] for s in segs]
+        bulging += got != (min(p[0] for p in corners), min(p[1] for p in corners),
+                           max(p[0] for p in corners), max(p[1] for p in corners))
+    assert bulging > 100  # the extrema path was exercised
+    assert fontbuild.outline_bounds(vectorize.Outline(())) is None
