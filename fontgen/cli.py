@@ -19,6 +19,23 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+class WeightShift(click.ParamType):
+    """`auto` (None: fit to the writer's samples) or a stroke-edge shift in model pixels, -1..1."""
+
+    name = "auto|PX"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, float) or value == "auto":
+            return None if value == "auto" else value
+        try:
+            shift = float(value)
+        except ValueError:
+            shift = float("nan")
+        if not -1.0 <= shift <= 1.0:
+            self.fail(f"{value!r} is neither 'auto' nor a shift from -1 to 1 px (positive thins)", param, ctx)
+        return shift
+
+
 class FontgenGroup(click.Group):
     """Turns library `InputError`s into one-line errors (exit 2); `--verbose` keeps the traceback."""
 
@@ -311,9 +328,11 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder to write.")
 @click.option("--no-ocr", is_flag=True, help="Skip the independent PP-OCRv5 recognizer.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
+@click.option("--weight", type=WeightShift(), default="auto", show_default=True,
+              help="Stroke weight of generated glyphs, as make-font's --weight (auto: fitted to the references).")
 @click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
-def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, record, force) -> None:
+def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, force) -> None:
     """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
 
     Writes report.json, report.md and sheets/<writer>.png into --out.
@@ -325,7 +344,7 @@ def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, rec
     from fontgen import evaluate
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
-                               seed=seed, ocr=not no_ocr, device=device, force=force)
+                               seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force)
     for r, m in result["summary"].items():
         ocr = m["ocr_ra"]["all"]
         gain = m["style_gain"]["all"]
@@ -374,8 +393,10 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 16 per core on CPU, 512 on GPU].")
+@click.option("--weight", type=WeightShift(), default="auto", show_default=True,
+              help="Stroke weight: fitted to your samples, or a shift in px (positive thins, 0 keeps the model's).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def make_font(samples, out, ttf, charset, name, model, device, batch, force) -> None:
+def make_font(samples, out, ttf, charset, name, model, device, batch, weight, force) -> None:
     """Make a complete font in your handwriting from a few sample characters.
 
     \b
@@ -385,7 +406,7 @@ def make_font(samples, out, ttf, charset, name, model, device, batch, force) -> 
     from fontgen import makefont
 
     report = makefont.make_font(samples, out, ttf=ttf, charset=charset, name=name, model=model, device=device,
-                                batch=batch, force=force)
+                                batch=batch, force=force, weight=weight)
     click.echo(report.summary())
 
 

@@ -182,8 +182,15 @@ def nearest_font(store: GlyphStore, fonts: list[str], real: np.ndarray, chars: l
 
 
 def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fonts: list[str], unseen: set[str],
-                    refs: tuple[int, ...], max_chars: int, seed: int, sheet_path: Path, bar) -> dict:
-    """All metrics of one held-out writer at every reference count; draws its sheet."""
+                    refs: tuple[int, ...], max_chars: int, seed: int, sheet_path: Path, bar,
+                    weight: float | None = None) -> dict:
+    """All metrics of one held-out writer at every reference count; draws its sheet.
+
+    Generated glyphs get make-font's stroke-weight shift: `weight`, or (None) the shift fitted to the
+    R references, as make-font fits it to the writer's samples.
+    """
+    from fontgen import weight as stroke_weight
+
     templated = set(store.chars("template", ""))
     available = [c for c in store.chars(writer.split, writer.name) if c in templated]
     references, chars = pick_chars(available, unseen, max(refs), max_chars, writer_rng(seed, writer.name))
@@ -212,12 +219,15 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     generated = {}
     for r in refs:
         ref_ink = store.stack(writer.split, writer.name, references[:r])
-        out = gen.glyphs(gen.style(ref_ink), tpl, progress=False)
+        style = gen.style(ref_ink)
+        shift = weight if weight is not None else stroke_weight.fit(
+            gen.glyphs(style, store.stack("template", "", references[:r]), progress=False), ref_ink)
+        out = stroke_weight.adjust(gen.glyphs(style, tpl, progress=False), shift)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
         result["refs"][str(r)] = {
-            "references": "".join(references[:r]),
+            "references": "".join(references[:r]), "weight_shift": shift,
             "critic_ra": ra(scored, "critic", unseen_mask), "ocr_ra": ra(scored, "ocr", unseen_mask),
             "ssim": subset_means(metrics.ssim(out, real), unseen_mask),
             "l1": subset_means(metrics.l1(out, real), unseen_mask),
@@ -292,6 +302,7 @@ def model_metrics(result: dict) -> dict:
          "nearest_font": (w["nearest_font"] or {}).get("font"),
          "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
          "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
+         "weight_shift": {r: v["weight_shift"] for r, v in w["refs"].items()},
          "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
          "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
         for w in result["writers"]]
@@ -300,7 +311,8 @@ def model_metrics(result: dict) -> dict:
 
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
-             device: str = "auto", threads: int | None = None, force: bool = False) -> dict:
+             device: str = "auto", threads: int | None = None, weight: float | None = None,
+             force: bool = False) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json."""
     from tqdm import tqdm
     from training.data import layout
@@ -335,13 +347,14 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             for writer in held_out:
                 bar.set_postfix_str(writer.name)
                 results.append(evaluate_writer(writer, gen, readers, store, fonts, unseen, refs, max_chars, seed,
-                                               staging / "sheets" / f"{writer.name}.png", bar))
+                                               staging / "sheets" / f"{writer.name}.png", bar, weight))
                 store.forget(writer.split, writer.name)
         result = {
             "model": {"folder": str(info.folder), "model_json_sha256": modelfiles.sha256_file(info.folder / modelfiles.MODEL_JSON),
                       "size": info.size},
             "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / layout.MANIFEST), "split": split},
-            "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed},
+            "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed,
+                         "weight": "auto" if weight is None else weight},
             "recognizers": {
                 "critic": readers.critic.name if readers.critic else None,
                 "critic_feature_space": readers.critic.feature_space if readers.critic else None,

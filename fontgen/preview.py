@@ -208,7 +208,7 @@ def preview_font(font: str | Path, text: str, out: str | Path, width: int = WIDT
 def preview_model(model: str | Path | None, samples_dir: str | Path, text: str, out: str | Path,
                   width: int = WIDTH, device: str = "auto", force: bool = False) -> list[str]:
     """Write a preview PNG generated straight from a model and a writer's samples; returns the missing characters."""
-    from fontgen import generate, makefont, samples
+    from fontgen import generate, makefont, samples, weight
 
     out = outfiles.check_output(out, force, (".png",))
     check_text(text)
@@ -226,7 +226,9 @@ def preview_model(model: str | Path | None, samples_dir: str | Path, text: str, 
     glyphs: dict[str, np.ndarray] = {}
     placements: dict[str, raster.Placement] = {}
     if todo:
-        made = gen.glyphs(gen.style(writer.refs), tpl.ink[[index[c] for c in todo]], progress=False)
+        style = gen.style(writer.refs)
+        made = weight.adjust(gen.glyphs(style, tpl.ink[[index[c] for c in todo]], progress=False),
+                             weight.fit_to_samples(gen, style, writer, tpl))  # as make-font draws them
         glyphs.update(zip(todo, made))
         placements.update((c, tpl.placement[c]) for c in todo)
     for i, ch in enumerate(writer.chars):

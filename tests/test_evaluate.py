@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import evalfixtures as ef
-from fontgen import evaluate, metrics, templates
+from fontgen import evaluate, metrics, templates, weight
 from fontgen.cli import cli
 from fontgen.errors import InputError
 
@@ -163,6 +163,8 @@ def test_eval_writes_report_md_and_sheets(model, dataset, tmp_path, ocr):
     assert writers["serif-regular"]["nearest_font"]["font"] == "serif-bold"
     assert writers["serif-regular"]["unseen_chars"] == ef.UNSEEN
     assert len(writers[ef.SYNTHETIC]["refs"]["4"]["references"]) == 4
+    assert saved["settings"]["weight"] == "auto"
+    assert all(w["refs"][r]["weight_shift"] in weight.STEPS for w in saved["writers"] for r in ("2", "4"))
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| 4 |" in md and "serif-regular" in md and "Inception" in md
     for name in writers:
@@ -203,10 +205,12 @@ def test_eval_without_critic_or_ocr_reports_what_it_could_not_measure(model, dat
     del meta["graphs"]["critic"]
     (bare / "critic.onnx").unlink()
     (bare / "model.json").write_text(json.dumps(meta), encoding="utf-8")
-    result = evaluate.evaluate(bare, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1)
+    result = evaluate.evaluate(bare, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1,
+                               weight=0.0)
     m = result["summary"]["2"]
     assert m["critic_ra"]["all"] is None and m["ocr_ra"]["all"] is None and m["fid"] is None
     assert m["style_gain"]["all"] is not None
+    assert all(w["refs"]["2"]["weight_shift"] == 0.0 for w in result["writers"])
     assert any("no critic.onnx" in n for n in result["notes"])
     assert "| 2 | – / – | – / – |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
 

@@ -85,6 +85,43 @@ def test_symbols_come_from_the_template_font(built):
         assert np.logical_and(a >= 128, b >= 128).sum() / np.logical_or(a >= 128, b >= 128).sum() > 0.8, ch
 
 
+def test_hairline_symbols_trace_back_above_0_9(tmp_path):
+    """Symbols are traced at SYMBOL_PX: at 128 px these hairlines came back at IoU 0.88-0.89."""
+    from fontgen import makefont, pipeline
+
+    sym = templates.render("｜＿〗―│─", size=makefont.SYMBOL_PX)
+    report = pipeline.build_font(dict(zip(sym.chars, sym.ink)), tmp_path / "s.otf", ttf=tmp_path / "s.ttf",
+                                 placements=sym.placement, progress=False, workers=1)
+    for flavour, check in report.checks.items():
+        assert check.iou_min >= 0.9, (flavour, sorted(check.iou.items(), key=lambda t: t[1])[:3])
+        assert not check.outline_faults, flavour
+
+
+def test_weight_shift_thins_generated_glyphs_only(work, tmp_path):
+    from fontgen import makefont
+
+    fonts, said = {}, {}
+    for shift in (0.0, 0.5):
+        out = tmp_path / f"w{shift}.otf"
+        report = makefont.make_font(work["samples"], out, charset=work["charset"], model=work["model"],
+                                    weight=shift, progress=False, workers=1)
+        fonts[shift], said[shift] = ImageFont.truetype(str(out), EM), report.summary()
+    assert "stroke weight as generated" in said[0.0] and "strokes thinned by 0.50 px" in said[0.5]
+    generated = [c for c in CHARSET if charsets.is_hanzi(c) and c not in SAMPLE_CHARS]
+    for ch in generated:
+        heavy, light = ((rendered_ink(fonts[s], ch)[0] >= 128).sum() for s in (0.0, 0.5))
+        assert light < heavy, ch
+    for ch in SAMPLE_CHARS:  # the writer's own glyphs are never shifted
+        assert np.array_equal(rendered_ink(fonts[0.0], ch)[0], rendered_ink(fonts[0.5], ch)[0]), ch
+
+
+def test_bad_weight_is_refused(work, tmp_path):
+    out = tmp_path / "W.otf"
+    result = run(work, "--samples", str(work["samples"]), "--out", str(out), "--weight", "heavy")
+    assert result.exit_code == 2 and "--weight" in result.output and "auto" in result.output
+    assert not out.exists()
+
+
 def test_force_overwrites_and_without_force_nothing_changes(work, built):
     out, _, _ = built
     before = out.read_bytes()
