@@ -25,8 +25,10 @@ class WeightShift(click.ParamType):
     name = "auto|PX"
 
     def convert(self, value, param, ctx):
-        if value is None or isinstance(value, float) or value == "auto":
-            return None if value == "auto" else value
+        if value is None or value == "auto":
+            return None
+        if isinstance(value, float):
+            return value
         try:
             shift = float(value)
         except ValueError:

@@ -41,3 +41,16 @@ def test_fit_undoes_a_known_shift(glyphs):
     assert weight.fit(glyphs, heavy) == -0.5  # too light: thicken it
     with pytest.raises(ValueError):
         weight.fit(glyphs[:3], glyphs[:2])
+
+
+def test_weight_option_parses_auto_and_pixels():
+    import click
+
+    from fontgen.cli import WeightShift
+
+    option = WeightShift()
+    assert option.convert("auto", None, None) is None
+    assert option.convert("0.25", None, None) == 0.25 and option.convert("-1", None, None) == -1.0
+    for bad in ("2", "thin", "nan"):
+        with pytest.raises(click.BadParameter):
+            option.convert(bad, None, None)
