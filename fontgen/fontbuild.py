@@ -160,7 +160,7 @@ def outline_bounds(outline: Outline) -> tuple[int, int, int, int] | None:
     """Exact (curve-extrema) bounds, widened to integers as fontTools does for FontBBox; None if empty.
 
     The same arithmetic as fontTools' BoundsPen (`calcCubicBounds`), over all of a glyph's cubics at
-    once in numpy: the pen's per-segment Python calls were a quarter of the tracing stage.
+    once in numpy: the pen's per-segment Python calls were a fifth of the tracing stage.
     """
     points, cubics = [], []
     for start, segments in outline.contours:
