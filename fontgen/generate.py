@@ -64,12 +64,13 @@ def nvidia_gpu_present() -> bool:
     return gpus.is_dir() and any(gpus.iterdir())
 
 
-def session_options(threads: int):
-    """Sequential execution on `threads` intra-op threads, full graph optimisation, quiet logs."""
+def session_options(threads: int | None):
+    """Sequential execution on `threads` intra-op threads (None: every physical core), full graph
+    optimisation, quiet logs."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
+    opts.intra_op_num_threads = threads or physical_cores()
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -93,11 +94,12 @@ class Generator:
         want_cuda = device == "cuda" or (device == "auto" and CUDA in available)
         providers = [CUDA, CPU] if want_cuda else [CPU]
         self.threads = threads or physical_cores()
+        # CPU: one single-threaded run per core in flight, without NCHWc; GPU: one run at a time.
+        glyph_threads, self.concurrent, skip = ((self.threads, 1, ()) if want_cuda
+                                                else (1, self.threads, CPU_SKIP_OPTIMIZERS))
         self.style_session = self._session(ort, "style", session_options(self.threads), providers)
-        self.glyph_session = self._session(ort, "glyph", session_options(1 if not want_cuda else self.threads),
-                                           providers, () if want_cuda else CPU_SKIP_OPTIMIZERS)
+        self.glyph_session = self._session(ort, "glyph", session_options(glyph_threads), providers, skip)
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
-        self.concurrent = self.threads if not want_cuda else 1  # batches in flight at once
         if want_cuda and self.device == "cpu":
             if device == "cuda":
                 raise InputError("--device cuda: onnxruntime-gpu found no usable CUDA GPU", None,

@@ -25,7 +25,7 @@ import numpy as np
 
 from fontgen import modelfiles, raster
 from fontgen.errors import InputError
-from fontgen.generate import CPU, physical_cores, session_options
+from fontgen.generate import CPU, session_options
 
 PPOCR_REC = "models/ppocrv5/rec/rec.onnx"
 PPOCR_DICT = "models/ppocrv5/ppocrv5_dict.txt"
@@ -58,8 +58,7 @@ class PPOCRRecognizer:
         # CTC class 0 is the blank; the dictionary follows; the last class is the space.
         self.vocab = [""] + vocab.read_text(encoding="utf-8").splitlines() + [" "]
         self.charset = frozenset(self.vocab[1:-1])
-        opts = session_options(threads or physical_cores())
-        self.session = ort.InferenceSession(str(graph), sess_options=opts, providers=[CPU])
+        self.session = ort.InferenceSession(str(graph), sess_options=session_options(threads), providers=[CPU])
         self.input_name = self.session.get_inputs()[0].name
         self.batch = batch
 
@@ -117,8 +116,7 @@ class CriticRecognizer:
                              modelfiles.REEXPORT)
         self.chars = list(chars)
         self.charset = frozenset(self.chars)
-        opts = session_options(threads or physical_cores())
-        self.session = ort.InferenceSession(str(graph), sess_options=opts, providers=[CPU])
+        self.session = ort.InferenceSession(str(graph), sess_options=session_options(threads), providers=[CPU])
         self.input_name = self.session.get_inputs()[0].name
         outputs = [o.name for o in self.session.get_outputs()]
         self.logit_output = "logits" if "logits" in outputs else outputs[0]

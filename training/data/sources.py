@@ -284,10 +284,7 @@ def font_files(cache: Path, source: FontSource) -> tuple[list[Path], dict] | Non
 def strokes_dir(cache: Path) -> tuple[Path, dict] | None:
     """Folder of hanzi-writer-data's per-character JSON files and its record; None if not fetched."""
     found = locate(cache, STROKES_PACKAGE)
-    if found is None:
-        return None
-    root, record = found
-    return root / "package", record
+    return None if found is None else (cachepaths.strokes_dir(cache), found[1])
 
 
 def select_fonts(spec: str) -> list[FontSource]:
