@@ -19,23 +19,24 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-class WeightShift(click.ParamType):
-    """`auto` (None: fit to the writer's samples) or a stroke-edge shift in model pixels, -1..1."""
+class InkLevel(click.ParamType):
+    """`auto` (None: fit to the writer's samples) or the ink level outlines follow, 1..254 (128 = half ink)."""
 
-    name = "auto|PX"
+    name = "auto|LEVEL"
 
     def convert(self, value, param, ctx):
         if value is None or value == "auto":
             return None
-        if isinstance(value, float):
+        if isinstance(value, int):
             return value
         try:
-            shift = float(value)
+            level = int(value)
         except ValueError:
-            shift = float("nan")
-        if not -1.0 <= shift <= 1.0:
-            self.fail(f"{value!r} is neither 'auto' nor a shift from -1 to 1 px (positive thins)", param, ctx)
-        return shift
+            level = 0
+        if not 1 <= level <= 254:
+            self.fail(f"{value!r} is neither 'auto' nor an ink level from 1 to 254 (128 = half ink, higher = thinner)",
+                      param, ctx)
+        return level
 
 
 class FontgenGroup(click.Group):
@@ -330,8 +331,8 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False), help="Report folder to write.")
 @click.option("--no-ocr", is_flag=True, help="Skip the independent PP-OCRv5 recognizer.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
-@click.option("--weight", type=WeightShift(), default="auto", show_default=True,
-              help="Stroke weight of generated glyphs, as make-font's --weight (auto: fitted to the references).")
+@click.option("--weight", type=InkLevel(), default="auto", show_default=True,
+              help="Ink level generated glyphs are traced at, as make-font's --weight (auto: fitted to the references).")
 @click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, force) -> None:
@@ -395,8 +396,8 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 16 per core on CPU, 512 on GPU].")
-@click.option("--weight", type=WeightShift(), default="auto", show_default=True,
-              help="Stroke weight: fitted to your samples, or a shift in px (positive thins, 0 keeps the model's).")
+@click.option("--weight", type=InkLevel(), default="auto", show_default=True,
+              help="Stroke weight: fitted to your samples, or the ink level outlines follow (128 = half ink, higher = thinner).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def make_font(samples, out, ttf, charset, name, model, device, batch, weight, force) -> None:
     """Make a complete font in your handwriting from a few sample characters.

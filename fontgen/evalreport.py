@@ -37,7 +37,7 @@ def markdown(result: dict) -> str:
         "# fontgen eval", "",
         f"Model `{result['model']['folder']}` ({result['model']['size']} px), data `{result['data']['folder']}` "
         f"split `{result['data']['split']}`: {len(result['writers'])} held-out writers, up to {s['max_chars']} "
-        f"characters each, seed {s['seed']}, stroke weight {s.get('weight', 0)}. Recognizers: critic = "
+        f"characters each, seed {s['seed']}, ink level {s.get('weight', 'auto')}. Recognizers: critic = "
         f"{result['recognizers']['critic'] or 'none'}; independent = {result['recognizers']['ocr'] or 'none'}.", "",
         "## Summary (mean over writers)", "",
         "| refs | critic RA gen / real | PP-OCRv5 RA gen / real | PP-OCRv5 RA template | gen / real RA | "
@@ -65,7 +65,7 @@ def markdown(result: dict) -> str:
                 f"| {fmt(m['style_gain'][key])} | {fmt(m['nearest_style_gain'][key])} |")
     lines += ["", "## Writers", "",
               "| writer | kind | chars (unseen) | refs | critic RA gen / real | PP-OCRv5 RA gen / real "
-              "| style gain | nearest font (gain) | weight shift (px) | FID |",
+              "| style gain | nearest font (gain) | ink level | FID |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["writers"]:
         near = w["nearest_font"]
@@ -74,7 +74,7 @@ def markdown(result: dict) -> str:
             lines.append(
                 f"| {w['writer']} | {w['kind']} | {w['chars']} ({w['unseen_chars']}) | {r} "
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
-                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('weight_shift'), 2)} | {fmt(m['fid'], 1)} |")
+                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} | {fmt(m['fid'], 1)} |")
     lines += ["", "## Sheets", ""]
     lines += [f"![{w['writer']}](sheets/{w['writer']}.png)" for w in result["writers"]]
     lines += ["", "## Notes", ""] + [f"- {n}" for n in result["notes"]]

@@ -2,7 +2,8 @@
 
 For every held-out writer of a dataset and every reference count R, R of the writer's glyphs are the
 references, the model writes up to N other characters of the writer (the manifest's unseen
-characters included) and the result is compared with the writer's real glyphs:
+characters included) and the result, as the font make-font builds would draw it (traced at the ink
+level fitted to the references, `fontgen.weight`), is compared with the writer's real glyphs:
 
 - legibility: top-1 accuracy (RA) of the project's OCR critic and of PP-OCRv5 (never trained here),
   on generated, real and template glyphs;
@@ -183,11 +184,12 @@ def nearest_font(store: GlyphStore, fonts: list[str], real: np.ndarray, chars: l
 
 def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fonts: list[str], unseen: set[str],
                     refs: tuple[int, ...], max_chars: int, seed: int, sheet_path: Path, bar,
-                    weight: float | None = None) -> dict:
+                    weight: int | None = None) -> dict:
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
-    Generated glyphs get make-font's stroke-weight shift: `weight`, or (None) the shift fitted to the
-    R references, as make-font fits it to the writer's samples.
+    Generated glyphs are measured as make-font's font draws them (`fontgen.weight`): traced at the ink
+    level `weight`, or (None) at the level fitted to the R references, as make-font fits it to the
+    writer's samples.
     """
     from fontgen import weight as stroke_weight
 
@@ -220,14 +222,14 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     for r in refs:
         ref_ink = store.stack(writer.split, writer.name, references[:r])
         style = gen.style(ref_ink)
-        shift = weight if weight is not None else stroke_weight.fit(
+        level = weight if weight is not None else stroke_weight.fit(
             gen.glyphs(style, store.stack("template", "", references[:r]), progress=False), ref_ink)
-        out = stroke_weight.adjust(gen.glyphs(style, tpl, progress=False), shift)
+        out = stroke_weight.as_traced(stroke_weight.adjust(gen.glyphs(style, tpl, progress=False), level))
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
         result["refs"][str(r)] = {
-            "references": "".join(references[:r]), "weight_shift": shift,
+            "references": "".join(references[:r]), "ink_level": level,
             "critic_ra": ra(scored, "critic", unseen_mask), "ocr_ra": ra(scored, "ocr", unseen_mask),
             "ssim": subset_means(metrics.ssim(out, real), unseen_mask),
             "l1": subset_means(metrics.l1(out, real), unseen_mask),
@@ -302,7 +304,7 @@ def model_metrics(result: dict) -> dict:
          "nearest_font": (w["nearest_font"] or {}).get("font"),
          "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
          "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
-         "weight_shift": {r: v["weight_shift"] for r, v in w["refs"].items()},
+         "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
          "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
          "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
         for w in result["writers"]]
@@ -311,7 +313,7 @@ def model_metrics(result: dict) -> dict:
 
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
-             device: str = "auto", threads: int | None = None, weight: float | None = None,
+             device: str = "auto", threads: int | None = None, weight: int | None = None,
              force: bool = False) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json."""
     from tqdm import tqdm
@@ -384,6 +386,8 @@ def notes(readers: Readers) -> list[str]:
         out.append("critic.onnx has no `features` output, so FID is taken on the critic's logits.")
     if readers.ocr is None:
         out.append("PP-OCRv5 was not run (--no-ocr).")
+    out.append("Generated glyphs are measured as the font draws them: traced at the ink level fitted to the "
+               "references and area-averaged back to the model's size.")
     out.append("RA counts only characters the recognizer can output; style gain is 1 - d(generated, real) / "
                "d(template, real) with d the L1 of glyphs cropped to their ink box and resized to 64 px.")
     return out

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fontgen import charsets, outfiles, raster, templates
+from fontgen.weight import HALF as HALF_INK
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class MakeFontReport:
     missing: list[str]  # charset characters the template font cannot render (left out of the font)
     seconds: dict[str, float] = field(default_factory=dict)
     build: object = None  # pipeline.BuildReport
-    weight: float = 0.0  # stroke-edge shift applied to generated glyphs, model px per side (> 0 thinner)
+    weight: int = HALF_INK  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
 
     def summary(self) -> str:
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
@@ -59,10 +60,10 @@ class MakeFontReport:
                 f"({stages}); {self.weight_text()}; {self.build.quality()}")
 
     def weight_text(self) -> str:
-        if not self.weight:
-            return "stroke weight as generated"
-        change = "thinned" if self.weight > 0 else "thickened"
-        return f"strokes {change} by {abs(self.weight):.2f} px to match the samples"
+        if self.weight == HALF_INK:
+            return "outlines at half ink"
+        change = "thinner" if self.weight > HALF_INK else "bolder"
+        return f"outlines at ink level {self.weight} ({change} than half ink)"
 
 
 def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -73,11 +74,11 @@ def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:
 def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | None = None,
               charset: str = "gb2312+symbols+ascii", name: str = "My Hand", model: str | Path | None = None,
               device: str = "auto", batch: int | None = None, force: bool = False, progress: bool = True,
-              workers: int | None = None, weight: float | None = None) -> MakeFontReport:
+              workers: int | None = None, weight: int | None = None) -> MakeFontReport:
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`.
 
-    `weight` is the stroke-edge shift in model pixels (> 0 thins, `fontgen.weight`); None fits it to
-    the writer's samples.
+    `weight` is the ink level the generated glyphs are traced at (128 = half ink, higher thins,
+    `fontgen.weight`); None fits it to the writer's samples.
     """
     from fontgen import generate, pipeline, samples
     from fontgen import weight as stroke_weight

@@ -1,60 +1,81 @@
-"""Match the weight of generated strokes to the writer's: one correction, fitted per font.
+"""Match the stroke weight of a font to the writer's: one ink level, fitted per font.
 
-The generator carries a writer's shapes better than their pen width: on the held-out writers its
-strokes come out heavier than the real ones for 11 of 16 (kiloji and most pens; `training/NOTES.md`,
-run 7). So the writer's own sample characters are generated too, the edge shift that brings them
-closest to the real samples is found (by the eval's style distance), and every generated glyph
-gets that shift:
+A font's outline follows the half-ink contour of each generated bitmap (`vectorize.binarize`). The
+generator's stroke edges are wide grey ramps, so where that contour falls is a matter of where the
+ramps cross half ink, not of the writer's pen. So the writer's own sample characters are generated
+too, traced as the font will trace them, and the ink level at which they hold as much ink as the
+samples (traced the same way) becomes the level every glyph is traced at:
 
-    amount = fit(gen.glyphs(style, sample_templates), sample_refs)   # px per side; > 0 thins
-    glyphs = adjust(gen.glyphs(style, templates), amount)
-    amount = fit_to_samples(gen, style, writer, tpl)                  # the same, for a samples folder
+    level = fit(gen.glyphs(style, sample_templates), sample_refs)   # 128 = half ink; higher thins
+    glyphs = adjust(gen.glyphs(style, templates), level)           # its `level` contour now at half ink
+    shown = as_traced(glyphs)                                       # what the font draws, bitmap-sized
+    level = fit_to_samples(gen, style, writer, tpl)                  # the same, for a samples folder
 
-Only the references are used, never the characters being generated. The shift is a grey-level
-erosion (or dilation) blended in by `amount`, so a quarter pixel moves the half-ink edge by about a
-quarter pixel. Thickening goes to half a pixel, thinning only to a quarter: thinner strokes are
-fainter, and at half a pixel the traced outlines of a light pen no longer render back to IoU 0.9
-(1,348 of the example writer's glyphs), nor read as well (PP-OCRv5 0.888 → 0.878, run 7).
+Only the references are used, never the characters being generated. `adjust` is a levels curve
+(0 and 255 stay put, `level` goes to 128), so everything downstream traces and checks at half ink.
+Why ink, not the eval's style distance: fitted to that L1, the level erased a light pen's strokes
+to dots (an empty cell is close to a thin stroke in L1) and PP-OCRv5 fell to 0.83 of the real
+glyphs' accuracy; matching ink keeps it at 0.93 (`training/NOTES.md`, run 10). Levels stop at 176:
+above it the thinned strokes of a light pen no longer trace back to IoU 0.9 (level 192: one glyph
+of the example font; 224: 4,032).
 """
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
-from fontgen import metrics
+from fontgen import vectorize
 
-STEPS = (0.0, 0.25, -0.25, -0.5)  # candidates, smallest shift first so ties keep the glyphs as made
-_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+HALF = 128
+LEVELS = (128, 144, 112, 160, 96, 176, 80, 64)  # candidates, no change first so ties keep the glyphs as made
+_LUTS: dict[int, np.ndarray] = {}
 
 
-def adjust(ink: np.ndarray, amount: float) -> np.ndarray:
-    """uint8 ink maps [N, S, S] with their stroke edges moved `amount` px inward (> 0) or outward (< 0)."""
-    if not -1.0 <= amount <= 1.0:
-        raise ValueError(f"weight shift {amount} px is outside -1..1")
-    if amount == 0:
-        return ink
-    op = cv2.erode if amount > 0 else cv2.dilate
+def curve(level: int) -> np.ndarray:
+    """The levels lookup table: 0 → 0, `level` → 128, 255 → 255, linear in between."""
+    if level not in _LUTS:
+        v = np.arange(256, dtype=np.float64)
+        lut = np.where(v <= level, v * HALF / level, HALF + (v - level) * (255 - HALF) / (255 - level))
+        _LUTS[level] = np.clip(np.rint(lut), 0, 255).astype(np.uint8)
+    return _LUTS[level]
+
+
+def adjust(ink: np.ndarray, level: int) -> np.ndarray:
+    """uint8 ink maps whose `level` contour is moved to half ink (level > 128 thins the strokes)."""
+    if not 1 <= level <= 254 or int(level) != level:
+        raise ValueError(f"ink level {level} is not a whole number from 1 to 254")
+    return ink if level == HALF else curve(int(level))[ink]
+
+
+def as_traced(ink: np.ndarray, options: vectorize.TraceOptions = vectorize.TraceOptions()) -> np.ndarray:
+    """The glyphs as their traced outlines fill them: the trace mask area-averaged back to the bitmap size."""
+    side = ink.shape[-1]
     out = np.empty_like(ink)
     for i, glyph in enumerate(ink):
-        cv2.addWeighted(glyph, 1.0 - abs(amount), op(glyph, _CROSS), abs(amount), 0.0, dst=out[i])
+        mask, _ = vectorize.binarize(glyph, options)
+        out[i] = cv2.resize(mask.view(np.uint8) * np.uint8(255), (side, side), interpolation=cv2.INTER_AREA)
     return out
 
 
-def fit(generated: np.ndarray, real: np.ndarray, steps: tuple[float, ...] = STEPS) -> float:
-    """The shift in `steps` that brings generated glyphs closest to the real ones of the same characters."""
+def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVELS) -> int:
+    """The level in `levels` at which the traced glyphs hold as much ink as the real ones of the same
+    characters, traced the same way."""
     if len(generated) != len(real) or not len(real):
         raise ValueError(f"need matching, non-empty stacks, got {len(generated)} and {len(real)}")
-    distance = {a: float(metrics.style_distance(adjust(generated, a), real).mean()) for a in steps}
-    return min(steps, key=lambda a: distance[a])  # min keeps the first of equal distances
+    target = float(as_traced(real).sum(dtype=np.float64))
+    ink = {v: float(as_traced(adjust(generated, v)).sum(dtype=np.float64)) for v in levels}
+    return min(levels, key=lambda v: abs(math.log((ink[v] + 1.0) / (target + 1.0))))  # first of equals
 
 
-def fit_to_samples(gen, style: dict[str, np.ndarray], writer, tpl) -> float:
+def fit_to_samples(gen, style: dict[str, np.ndarray], writer, tpl) -> int:
     """`fit` for a writer's samples (`samples.Samples`), given templates (`templates.Templates`) that
-    include their characters; 0 when the template font has none of them."""
+    include their characters; half ink when the template font has none of them."""
     index = tpl.index()
     drawn = [i for i, c in enumerate(writer.chars) if c in index]
     if not drawn:
-        return 0.0
+        return HALF
     made = gen.glyphs(style, tpl.ink[[index[writer.chars[i]] for i in drawn]], progress=False)
     return fit(made, writer.refs[drawn])

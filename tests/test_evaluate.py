@@ -164,7 +164,7 @@ def test_eval_writes_report_md_and_sheets(model, dataset, tmp_path, ocr):
     assert writers["serif-regular"]["unseen_chars"] == ef.UNSEEN
     assert len(writers[ef.SYNTHETIC]["refs"]["4"]["references"]) == 4
     assert saved["settings"]["weight"] == "auto"
-    assert all(w["refs"][r]["weight_shift"] in weight.STEPS for w in saved["writers"] for r in ("2", "4"))
+    assert all(w["refs"][r]["ink_level"] in weight.LEVELS for w in saved["writers"] for r in ("2", "4"))
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| 4 |" in md and "serif-regular" in md and "Inception" in md
     for name in writers:
@@ -206,11 +206,11 @@ def test_eval_without_critic_or_ocr_reports_what_it_could_not_measure(model, dat
     (bare / "critic.onnx").unlink()
     (bare / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     result = evaluate.evaluate(bare, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1,
-                               weight=0.0)
+                               weight=weight.HALF)
     m = result["summary"]["2"]
     assert m["critic_ra"]["all"] is None and m["ocr_ra"]["all"] is None and m["fid"] is None
     assert m["style_gain"]["all"] is not None
-    assert all(w["refs"]["2"]["weight_shift"] == 0.0 for w in result["writers"])
+    assert all(w["refs"]["2"]["ink_level"] == weight.HALF for w in result["writers"])
     assert any("no critic.onnx" in n for n in result["notes"])
     assert "| 2 | – / – | – / – |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
 

@@ -97,22 +97,22 @@ def test_hairline_symbols_trace_back_above_0_9(tmp_path):
         assert not check.outline_faults, flavour
 
 
-def test_weight_shift_thins_generated_glyphs_only(work, tmp_path):
+def test_ink_level_thins_generated_glyphs_only(work, tmp_path):
     from fontgen import makefont
 
     fonts, said = {}, {}
-    for shift in (0.0, 0.5):
-        out = tmp_path / f"w{shift}.otf"
+    for level in (128, 176):
+        out = tmp_path / f"w{level}.otf"
         report = makefont.make_font(work["samples"], out, charset=work["charset"], model=work["model"],
-                                    weight=shift, progress=False, workers=1)
-        fonts[shift], said[shift] = ImageFont.truetype(str(out), EM), report.summary()
-    assert "stroke weight as generated" in said[0.0] and "strokes thinned by 0.50 px" in said[0.5]
+                                    weight=level, progress=False, workers=1)
+        fonts[level], said[level] = ImageFont.truetype(str(out), EM), report.summary()
+    assert "outlines at half ink" in said[128] and "outlines at ink level 176 (thinner" in said[176]
     generated = [c for c in CHARSET if charsets.is_hanzi(c) and c not in SAMPLE_CHARS]
     for ch in generated:
-        heavy, light = ((rendered_ink(fonts[s], ch)[0] >= 128).sum() for s in (0.0, 0.5))
+        heavy, light = ((rendered_ink(fonts[v], ch)[0] >= 128).sum() for v in (128, 176))
         assert light < heavy, ch
     for ch in SAMPLE_CHARS:  # the writer's own glyphs are never shifted
-        assert np.array_equal(rendered_ink(fonts[0.0], ch)[0], rendered_ink(fonts[0.5], ch)[0]), ch
+        assert np.array_equal(rendered_ink(fonts[128], ch)[0], rendered_ink(fonts[176], ch)[0]), ch
 
 
 def test_bad_weight_is_refused(work, tmp_path):

@@ -124,3 +124,18 @@ def test_run_folder_guards(data, critic_run, tmp_path):
         trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "x", log=quiet)
     with pytest.raises(InputError, match="not a GAN checkpoint"):
         checkpoint.load_generator(critic_run[0] / "last.pth")
+
+
+def test_contour_loss_weighs_the_half_ink_shape_not_the_grey_ramps():
+    import torch
+    import torch.nn.functional as F
+
+    from training import losses
+
+    target = -torch.ones(1, 1, 32, 32)
+    target[..., 8:24, 12:20] = 1.0                                        # a crisp stroke
+    ramped = F.avg_pool2d(F.pad(target, (2, 2, 2, 2), mode="replicate"), 5, 1)  # same contour, grey edges
+    shifted = torch.roll(target, 1, dims=-1)                              # contour moved by a pixel
+    assert losses.contour(target, target, 8.0) == 0
+    assert F.l1_loss(ramped, target) > F.l1_loss(shifted, target)       # pixel L1 prefers the shift ...
+    assert losses.contour(ramped, target, 8.0) < losses.contour(shifted, target, 8.0)  # ... the contour does not

@@ -1,9 +1,10 @@
-"""Stroke-weight matching: the edge shift, its fit to a writer's references, and make-font's --weight."""
+"""Stroke-weight matching: the levels curve, glyphs as traced, the fit to a writer's references and
+make-font's --weight."""
 
 import numpy as np
 import pytest
 
-from fontgen import templates, weight
+from fontgen import metrics, templates, weight
 
 CHARS = "永和我你的是国爱写字"
 
@@ -17,40 +18,56 @@ def half_ink_area(ink: np.ndarray) -> np.ndarray:
     return (ink >= 128).sum(axis=(1, 2))
 
 
-def test_adjust_moves_edges_by_the_amount(glyphs):
-    assert weight.adjust(glyphs, 0.0) is glyphs
+def test_curve_moves_the_level_to_half_ink_and_keeps_paper_and_full_ink():
+    for level in (64, 96, 160, 176, 250):
+        lut = weight.curve(level)
+        assert lut[0] == 0 and lut[255] == 255 and lut[level] == 128
+        assert np.all(np.diff(lut.astype(int)) >= 0)
+        assert lut[level - 1] < 128 <= lut[level]
+
+
+def test_adjust_thins_above_half_ink_and_thickens_below(glyphs):
+    assert weight.adjust(glyphs, weight.HALF) is glyphs
     base = half_ink_area(glyphs)
-    thin, thinner, bold = (half_ink_area(weight.adjust(glyphs, a)) for a in (0.25, 0.5, -0.5))
-    assert np.all(thinner <= thin) and np.all(thin <= base) and np.all(bold > base)
-    # Half a pixel off each side of every stroke: about the half-ink perimeter / 2 pixels of area.
-    mask = (glyphs >= 128).astype(np.int32)
-    perimeter = np.abs(np.diff(mask, axis=1)).sum(axis=(1, 2)) + np.abs(np.diff(mask, axis=2)).sum(axis=(1, 2))
-    lost = (base - thinner) / (perimeter * 0.5)
-    assert 0.5 < np.median(lost) < 1.5
+    thin, thinner, bold = (half_ink_area(weight.adjust(glyphs, v)) for v in (160, 200, 96))
+    assert np.all(thinner <= thin) and np.all(thin < base) and np.all(bold > base)
+    assert np.array_equal(weight.adjust(glyphs, 176) >= 128, glyphs >= 176)
 
 
-def test_adjust_rejects_shifts_beyond_a_pixel(glyphs):
-    with pytest.raises(ValueError, match="outside"):
-        weight.adjust(glyphs, 1.5)
+@pytest.mark.parametrize("bad", [0, 255, 300, 150.5])
+def test_adjust_rejects_levels_outside_1_to_254(glyphs, bad):
+    with pytest.raises(ValueError, match="ink level"):
+        weight.adjust(glyphs, bad)
 
 
-def test_fit_undoes_a_known_shift(glyphs):
-    assert weight.fit(glyphs, glyphs) == 0.0
-    heavy = weight.adjust(glyphs, -0.5)
-    assert weight.fit(heavy, glyphs) > 0  # too heavy: thin it
-    assert weight.fit(glyphs, heavy) == -0.5  # too light: thicken it
+def test_as_traced_keeps_crisp_glyphs_and_blank_paper(glyphs):
+    traced = weight.as_traced(glyphs)
+    assert traced.shape == glyphs.shape and traced.dtype == np.uint8
+    assert metrics.style_distance(traced, glyphs).mean() < 0.05
+    assert not weight.as_traced(np.zeros((1, 64, 64), np.uint8)).any()
+    # Grey ramps are what tracing removes: a faint blur of a glyph traces to far less ink.
+    faint = (glyphs // 3).astype(np.uint8)
+    assert weight.as_traced(faint).sum() < 0.2 * traced.sum()
+
+
+def test_fit_undoes_a_known_level(glyphs):
+    assert weight.fit(glyphs, glyphs) == weight.HALF
+    heavy = weight.adjust(glyphs, 96)  # bolder than the real glyphs: trace it at a higher level
+    assert weight.fit(heavy, glyphs) > weight.HALF
+    light = weight.adjust(glyphs, 176)
+    assert weight.fit(light, glyphs) < weight.HALF
     with pytest.raises(ValueError):
         weight.fit(glyphs[:3], glyphs[:2])
 
 
-def test_weight_option_parses_auto_and_pixels():
+def test_weight_option_parses_auto_and_levels():
     import click
 
-    from fontgen.cli import WeightShift
+    from fontgen.cli import InkLevel
 
-    option = WeightShift()
+    option = InkLevel()
     assert option.convert("auto", None, None) is None
-    assert option.convert("0.25", None, None) == 0.25 and option.convert("-1", None, None) == -1.0
-    for bad in ("2", "thin", "nan"):
+    assert option.convert("160", None, None) == 160 and option.convert("1", None, None) == 1
+    for bad in ("0", "255", "thin", "0.5", "nan"):
         with pytest.raises(click.BadParameter):
             option.convert(bad, None, None)

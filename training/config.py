@@ -67,6 +67,8 @@ class LossConfig:
     gram: float = 1.0            # Gram matrices of critic features, generated vs target
     outline: float = 5.0         # Sobel edge magnitude, generated vs target
     l1: float = 20.0             # pixel reconstruction (seed "reconstruction")
+    contour: float = 0.0         # soft half-ink masks, generated vs target (not in the seed)
+    contour_sharpness: float = 8.0  # slope of the soft mask at half ink, in [-1, 1] image units
     temperature: float = 0.1     # contrastive softmax temperature
 
 

@@ -71,6 +71,12 @@ def outline(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(edges(fake), edges(target))
 
 
+def contour(fake: torch.Tensor, target: torch.Tensor, sharpness: float) -> torch.Tensor:
+    """L1 of soft half-ink masks: the shape a font keeps of a glyph (its half-ink contour, which the
+    tracer follows), not the grey ramps around it that pixel L1 also rewards."""
+    return F.l1_loss(torch.sigmoid(sharpness * fake), torch.sigmoid(sharpness * target))
+
+
 def structure_consistency(restructure: list[torch.Tensor], structure: list[torch.Tensor]) -> torch.Tensor:
     """Re-encoded output vs the template's structure features, every scale (template side fixed)."""
     return sum(F.l1_loss(a, b.detach()) for a, b in zip(restructure, structure)) / len(structure)

@@ -187,6 +187,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
                 "gram": losses.gram_style(fake_feat.float(), real_feat.float()),
                 "outline": losses.outline(fake.float(), targets),
                 "l1": torch.nn.functional.l1_loss(fake.float(), targets),
+                "contour": losses.contour(fake.float(), targets, cfg.loss.contour_sharpness),
             }
             loss_g = losses.weighted(terms, cfg.loss)
         opt_g.zero_grad(set_to_none=True)
