@@ -224,7 +224,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
         style = gen.style(ref_ink)
         level = weight if weight is not None else stroke_weight.fit(
             gen.glyphs(style, store.stack("template", "", references[:r]), progress=False), ref_ink)
-        out = stroke_weight.as_traced(stroke_weight.adjust(gen.glyphs(style, tpl, progress=False), level))
+        out = stroke_weight.drawn(gen.glyphs(style, tpl, progress=False), level)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)

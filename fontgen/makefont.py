@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fontgen import charsets, outfiles, raster, templates
-from fontgen.weight import HALF as HALF_INK
+from fontgen import weight as stroke_weight
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class MakeFontReport:
     missing: list[str]  # charset characters the template font cannot render (left out of the font)
     seconds: dict[str, float] = field(default_factory=dict)
     build: object = None  # pipeline.BuildReport
-    weight: int = HALF_INK  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
+    weight: int = stroke_weight.HALF  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
 
     def summary(self) -> str:
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
@@ -60,9 +60,9 @@ class MakeFontReport:
                 f"({stages}); {self.weight_text()}; {self.build.quality()}")
 
     def weight_text(self) -> str:
-        if self.weight == HALF_INK:
+        if self.weight == stroke_weight.HALF:
             return "outlines at half ink"
-        change = "thinner" if self.weight > HALF_INK else "bolder"
+        change = "thinner" if self.weight > stroke_weight.HALF else "bolder"
         return f"outlines at ink level {self.weight} ({change} than half ink)"
 
 
@@ -81,7 +81,6 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     `fontgen.weight`); None fits it to the writer's samples.
     """
     from fontgen import generate, pipeline, samples
-    from fontgen import weight as stroke_weight
 
     out = outfiles.check_output(out, force, FONT_SUFFIXES)
     ttf = outfiles.check_output(ttf, force, (".ttf",)) if ttf else None

@@ -8,7 +8,7 @@ samples (traced the same way) becomes the level every glyph is traced at:
 
     level = fit(gen.glyphs(style, sample_templates), sample_refs)   # 128 = half ink; higher thins
     glyphs = adjust(gen.glyphs(style, templates), level)           # its `level` contour now at half ink
-    shown = as_traced(glyphs)                                       # what the font draws, bitmap-sized
+    shown = drawn(gen.glyphs(style, templates), level)              # what the font draws, bitmap-sized
     level = fit_to_samples(gen, style, writer, tpl)                  # the same, for a samples folder
 
 Only the references are used, never the characters being generated. `adjust` is a levels curve
@@ -22,6 +22,7 @@ of the example font; 224: 4,032).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -31,16 +32,14 @@ from fontgen import vectorize
 
 HALF = 128
 LEVELS = (128, 144, 112, 160, 96, 176, 80, 64)  # candidates, no change first so ties keep the glyphs as made
-_LUTS: dict[int, np.ndarray] = {}
 
 
+@functools.lru_cache(maxsize=None)
 def curve(level: int) -> np.ndarray:
     """The levels lookup table: 0 → 0, `level` → 128, 255 → 255, linear in between."""
-    if level not in _LUTS:
-        v = np.arange(256, dtype=np.float64)
-        lut = np.where(v <= level, v * HALF / level, HALF + (v - level) * (255 - HALF) / (255 - level))
-        _LUTS[level] = np.clip(np.rint(lut), 0, 255).astype(np.uint8)
-    return _LUTS[level]
+    v = np.arange(256, dtype=np.float64)
+    lut = np.where(v <= level, v * HALF / level, HALF + (v - level) * (255 - HALF) / (255 - level))
+    return np.clip(np.rint(lut), 0, 255).astype(np.uint8)
 
 
 def adjust(ink: np.ndarray, level: int) -> np.ndarray:
@@ -50,14 +49,19 @@ def adjust(ink: np.ndarray, level: int) -> np.ndarray:
     return ink if level == HALF else curve(int(level))[ink]
 
 
-def as_traced(ink: np.ndarray, options: vectorize.TraceOptions = vectorize.TraceOptions()) -> np.ndarray:
+def as_traced(ink: np.ndarray) -> np.ndarray:
     """The glyphs as their traced outlines fill them: the trace mask area-averaged back to the bitmap size."""
     side = ink.shape[-1]
     out = np.empty_like(ink)
     for i, glyph in enumerate(ink):
-        mask, _ = vectorize.binarize(glyph, options)
+        mask, _ = vectorize.binarize(glyph)
         out[i] = cv2.resize(mask.view(np.uint8) * np.uint8(255), (side, side), interpolation=cv2.INTER_AREA)
     return out
+
+
+def drawn(ink: np.ndarray, level: int) -> np.ndarray:
+    """Generated glyphs as the font draws them when traced at `level`."""
+    return as_traced(adjust(ink, level))
 
 
 def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVELS) -> int:
@@ -66,7 +70,7 @@ def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVEL
     if len(generated) != len(real) or not len(real):
         raise ValueError(f"need matching, non-empty stacks, got {len(generated)} and {len(real)}")
     target = float(as_traced(real).sum(dtype=np.float64))
-    ink = {v: float(as_traced(adjust(generated, v)).sum(dtype=np.float64)) for v in levels}
+    ink = {v: float(drawn(generated, v).sum(dtype=np.float64)) for v in levels}
     return min(levels, key=lambda v: abs(math.log((ink[v] + 1.0) / (target + 1.0))))  # first of equals
 
 
