@@ -279,6 +279,27 @@ def train_gan_cmd(preset, data, ocr_path, out, resume, overrides) -> None:
     trainer.train_gan(_train_config(preset, overrides), data, ocr_path, out, resume=resume, log=click.echo)
 
 
+@train_group.command("narrow")
+@click.option("--checkpoint", "src", required=True, type=click.Path(dir_okay=False), help="GAN checkpoint to narrow.")
+@click.option("--config", "preset", default="cpu", show_default=True, help="Preset (cpu, paper) or a YAML path.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="New run folder (gets last.pth).")
+@click.argument("overrides", nargs=-1)
+def train_narrow_cmd(src, preset, out, overrides) -> None:
+    """Start a lighter generator from a trained one: keep the first channels where the config has fewer.
+
+    Only model.base and model.max_mult may shrink. Fine-tune the result with `fontgen train gan --resume`
+    and the same overrides.
+
+    \b
+    Example:
+      fontgen train narrow --checkpoint runs/gan/last.pth --out runs/gan-mm4 model.max_mult=4
+    """
+    from training import narrow
+
+    path = narrow.narrow_checkpoint(src, out, _train_config(preset, overrides))
+    click.echo(f"{path}: narrowed; continue with fontgen train gan --out {out} --resume {' '.join(overrides)}")
+
+
 @cli.command("preview")
 @click.argument("font", required=False, type=click.Path(dir_okay=False))
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder, with --samples [default: the shipped model].")

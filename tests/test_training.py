@@ -10,7 +10,8 @@ torch = pytest.importorskip("torch")
 from fontgen.errors import InputError  # noqa: E402
 from fontgen.raster import from_model  # noqa: E402
 from tinydata import make_dataset  # noqa: E402
-from training import checkpoint, config, datasets, ocr, trainer  # noqa: E402
+from training import checkpoint, config, datasets, narrow, ocr, trainer  # noqa: E402
+from training.models import build_generator  # noqa: E402
 
 SIZE = 32
 TINY = [f"model.size={SIZE}", "model.base=4", "model.style_base=4", "model.style_dim=32", "model.style_heads=2",
@@ -139,3 +140,47 @@ def test_contour_loss_weighs_the_half_ink_shape_not_the_grey_ramps():
     assert losses.contour(target, target, 8.0) == 0
     assert F.l1_loss(ramped, target) > F.l1_loss(shifted, target)       # pixel L1 prefers the shift ...
     assert losses.contour(ramped, target, 8.0) < losses.contour(shifted, target, 8.0)  # ... the contour does not
+
+
+def test_narrowed_generator_computes_what_its_first_channels_did():
+    """Silence every weight narrowing drops (and make dropped 1×1 skips identities): the narrow
+    generator must then compute exactly what the wide one does, which checks the gamma/beta halves,
+    the U-Net's concatenated inputs and the residual streams are cut consistently."""
+    wide_cfg, narrow_cfg = config.load("cpu", TINY).model, config.load("cpu", TINY + ["model.max_mult=4"]).model
+    torch.manual_seed(0)
+    wide, small = build_generator(wide_cfg).eval(), build_generator(narrow_cfg).eval()
+    state = wide.state_dict()
+    with torch.no_grad():
+        for name, t in state.items():
+            if name not in small.state_dict():                  # a 1×1 skip the narrow block does without
+                n = small.get_submodule(name.rsplit(".", 2)[0]).conv2.out_channels
+                t.zero_()[:n, :n, 0, 0] = torch.eye(n)
+            elif t.shape != small.state_dict()[name].shape:
+                index = torch.arange(t.numel()).reshape(t.shape)
+                keep = torch.zeros(t.numel(), dtype=torch.bool)
+                keep[narrow.narrow_tensor(name, index, small.state_dict()[name].shape, wide_cfg, narrow_cfg).flatten()] = True
+                t.view(-1)[~keep] = 0
+                if name.endswith("running_var"):
+                    t.view(-1)[~keep] = 1
+    wide.load_state_dict(state)
+    small.load_state_dict(narrow.narrow_state(state, wide_cfg, narrow_cfg))
+    assert sum(p.numel() for p in small.parameters()) < 0.6 * sum(p.numel() for p in wide.parameters())
+    refs, templates = torch.rand(3, 4, SIZE, SIZE) * 2 - 1, torch.rand(3, 1, SIZE, SIZE) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(small(refs, templates), wide(refs, templates), atol=1e-5)
+
+
+def test_narrowed_checkpoint_resumes_training(data, critic_run, tmp_path):
+    ocr_ckpt = critic_run[0] / "last.pth"
+    trainer.train_gan(config.load("cpu", TINY + ["train.iterations=2"]), data, ocr_ckpt, tmp_path / "wide", log=quiet)
+    small = TINY + ["model.max_mult=4"]
+    narrow.narrow_checkpoint(tmp_path / "wide" / "last.pth", tmp_path / "small", config.load("cpu", small))
+    history = trainer.train_gan(config.load("cpu", small + ["train.iterations=4"]), data, ocr_ckpt,
+                                tmp_path / "small", resume=True, log=quiet)
+    assert [h["iteration"] for h in history] == [3, 4] and all(np.isfinite(h["g"]) for h in history)
+    gen = checkpoint.load_generator(tmp_path / "small" / "last.pth")
+    assert gen.cfg.max_mult == 4 and checkpoint.load(tmp_path / "small" / "last.pth")["narrowed_from"]["iteration"] == 2
+    for bad, match in ((TINY, "checkpoint's own"), (TINY + ["model.base=8"], "cannot add channels"),
+                       (TINY + ["model.max_mult=4", "model.style_dim=16"], "only base and max_mult")):
+        with pytest.raises(InputError, match=match):
+            narrow.narrow_checkpoint(tmp_path / "wide" / "last.pth", tmp_path / "bad", config.load("cpu", bad))

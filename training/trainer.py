@@ -108,7 +108,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     opt_g = torch.optim.Adam(gen.parameters(), lr=oc.lr_g, betas=oc.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=oc.lr_d, betas=oc.betas)
     scaler_g, scaler_d = rt.scaler(), rt.scaler()
-    start = 0
+    start, origin = 0, {}
     if resume:
         state = checkpoint.load(last, map_location=dev)
         gen.load_state_dict(state["generator"])
@@ -119,6 +119,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
         scaler_g.load_state_dict(state["scaler_g"])
         scaler_d.load_state_dict(state["scaler_d"])
         start = state["iteration"]
+        origin = {k: state[k] for k in ("narrowed_from",) if k in state}   # provenance travels on
         per_rank = state["rank_states"]
         if len(per_rank) == rt.world:
             runtime.set_rng_state(per_rank[rt.rank]["rng"])
@@ -137,7 +138,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
                 "generator": gen.state_dict(), "generator_ema": ema.state_dict(),
                 "discriminator": disc.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                 "scaler_g": scaler_g.state_dict(), "scaler_d": scaler_d.state_dict(), "rank_states": ranks,
-                "ocr_charset": critic_charset,
+                "ocr_charset": critic_charset, **origin,
             }, out_dir, iteration, tc.keep)
 
     def sample_grid(iteration):
