@@ -78,8 +78,8 @@ def fit_to_samples(gen, style: dict[str, np.ndarray], writer, tpl) -> int:
     """`fit` for a writer's samples (`samples.Samples`), given templates (`templates.Templates`) that
     include their characters; half ink when the template font has none of them."""
     index = tpl.index()
-    drawn = [i for i, c in enumerate(writer.chars) if c in index]
-    if not drawn:
+    known = [i for i, c in enumerate(writer.chars) if c in index]
+    if not known:
         return HALF
-    made = gen.glyphs(style, tpl.ink[[index[writer.chars[i]] for i in drawn]], progress=False)
-    return fit(made, writer.refs[drawn])
+    made = gen.glyphs(style, tpl.ink[[index[writer.chars[i]] for i in known]], progress=False)
+    return fit(made, writer.refs[known])

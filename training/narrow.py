@@ -65,16 +65,14 @@ def narrow_state(state: dict, old: ModelConfig, new: ModelConfig) -> dict:
     return {k: narrow_tensor(k, state[k], v.shape, old, new) if k in state else v for k, v in target.items()}
 
 
-def _narrow_adam(opt: dict, names_old: list[str], names_new: list[str], shapes: dict, old, new) -> dict:
+def _narrow_adam(opt: dict, old: ModelConfig, new: ModelConfig) -> dict:
     """Adam moments follow their parameters; moments of dropped parameters go, new ones start empty."""
+    names_old = [n for n, _ in build_generator(old).named_parameters()]
+    params_new = list(build_generator(new).named_parameters())
     by_name = {names_old[i]: s for i, s in opt["state"].items()}
-    state = {}
-    for j, name in enumerate(names_new):
-        if name in by_name:
-            s = by_name[name]
-            state[j] = {k: narrow_tensor(name, v, shapes[name], old, new) if v.dim() else v.clone()
-                        for k, v in s.items()}
-    groups = [dict(g, params=list(range(len(names_new)))) for g in opt["param_groups"]]
+    state = {j: {k: narrow_tensor(name, v, p.shape, old, new) if v.dim() else v.clone() for k, v in by_name[name].items()}
+             for j, (name, p) in enumerate(params_new) if name in by_name}
+    groups = [dict(g, params=list(range(len(params_new)))) for g in opt["param_groups"]]
     return {"state": state, "param_groups": groups}
 
 
@@ -96,15 +94,11 @@ def narrow_checkpoint(src: str | Path, out_dir: str | Path, cfg: Config) -> Path
     out_dir = Path(out_dir)
     checkpoint.last_in(out_dir, resume=False)
 
-    wide, narrow = build_generator(old), build_generator(new)
-    names_old = [n for n, _ in wide.named_parameters()]
-    names_new = [n for n, _ in narrow.named_parameters()]
-    shapes = {n: p.shape for n, p in narrow.named_parameters()}
     out = dict(state)
     out["model_config"] = asdict(new)
     out["config"] = dict(state["config"], model=asdict(new))
     out["generator"] = narrow_state(state["generator"], old, new)
     out["generator_ema"] = narrow_state(state["generator_ema"], old, new)
-    out["opt_g"] = _narrow_adam(state["opt_g"], names_old, names_new, shapes, old, new)
+    out["opt_g"] = _narrow_adam(state["opt_g"], old, new)
     out["narrowed_from"] = {"checkpoint": str(src), "iteration": state["iteration"], "model_config": asdict(old)}
     return checkpoint.save(out, out_dir, state["iteration"])

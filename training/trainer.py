@@ -119,7 +119,8 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
         scaler_g.load_state_dict(state["scaler_g"])
         scaler_d.load_state_dict(state["scaler_d"])
         start = state["iteration"]
-        origin = {k: state[k] for k in ("narrowed_from",) if k in state}   # provenance travels on
+        if "narrowed_from" in state:                           # provenance travels on
+            origin = {"narrowed_from": state["narrowed_from"]}
         per_rank = state["rank_states"]
         if len(per_rank) == rt.world:
             runtime.set_rng_state(per_rank[rt.rank]["rng"])
