@@ -13,7 +13,7 @@ font: setup
 	$(VENV)/fontgen make-font --samples examples/writer --out MyHand.otf --ttf MyHand.ttf --name "Example Hand" --force
 
 test: setup-test
-	$(VENV)/python -m pytest -q tests
+	$(VENV)/python -m pytest -q -rs tests
 
 bench: setup
 	$(VENV)/python bench/font_factory.py
