@@ -180,6 +180,11 @@ def test_narrowed_checkpoint_resumes_training(data, critic_run, tmp_path):
     assert [h["iteration"] for h in history] == [3, 4] and all(np.isfinite(h["g"]) for h in history)
     gen = checkpoint.load_generator(tmp_path / "small" / "last.pth")
     assert gen.cfg.max_mult == 4 and checkpoint.load(tmp_path / "small" / "last.pth")["narrowed_from"]["iteration"] == 2
+    narrow.narrow_checkpoint(tmp_path / "small" / "last.pth", tmp_path / "smaller",
+                             config.load("cpu", small + ["model.base=2"]))
+    chain = checkpoint.load(tmp_path / "smaller" / "last.pth")["narrowed_from"]
+    assert (chain["iteration"], chain["model_config"]["max_mult"]) == (4, 4)
+    assert (chain["narrowed_from"]["iteration"], chain["narrowed_from"]["model_config"]["max_mult"]) == (2, 16)
     for bad, match in ((TINY, "checkpoint's own"), (TINY + ["model.base=8"], "cannot add channels"),
                        (TINY + ["model.max_mult=4", "model.style_dim=16"], "only base and max_mult")):
         with pytest.raises(InputError, match=match):

@@ -101,4 +101,6 @@ def narrow_checkpoint(src: str | Path, out_dir: str | Path, cfg: Config) -> Path
     out["generator_ema"] = narrow_state(state["generator_ema"], old, new)
     out["opt_g"] = _narrow_adam(state["opt_g"], old, new)
     out["narrowed_from"] = {"checkpoint": str(src), "iteration": state["iteration"], "model_config": asdict(old)}
+    if "narrowed_from" in state:                               # narrowed twice: keep the whole chain
+        out["narrowed_from"]["narrowed_from"] = state["narrowed_from"]
     return checkpoint.save(out, out_dir, state["iteration"])
