@@ -181,5 +181,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, ocr: str | Pat
         "model": state["model_config"],
         "config": state.get("config", {}),
     }
+    if "narrowed_from" in state:                               # `fontgen train narrow` provenance
+        training["narrowed_from"] = state["narrowed_from"]
     return write_model(generator, out, training=training, charset=charset, dataset=dataset,
                        critic=critic, critic_charset="".join(critic_charset), force=force)

@@ -72,7 +72,8 @@ def test_export_command_from_checkpoints(tmp_path):
 
     gen = tiny_generator()
     gan = checkpoint.save({"model_config": gen.config_dict(), "generator_ema": gen.state_dict(),
-                           "generator": gen.state_dict(), "config": {"train": {"iterations": 7}}, "iteration": 7},
+                           "generator": gen.state_dict(), "config": {"train": {"iterations": 7}}, "iteration": 7,
+                           "narrowed_from": {"checkpoint": "wide.pth", "iteration": 5}},
                           tmp_path / "gan", 7)
     charset = "永和我你"
     critic_cfg = CriticConfig(base=4)
@@ -89,7 +90,7 @@ def test_export_command_from_checkpoints(tmp_path):
     assert result.exit_code == 0, result.output
     assert "parity" in result.output
     meta = json.loads((out / "model.json").read_text())
-    assert meta["training"]["iterations"] == 7
+    assert meta["training"]["iterations"] == 7 and meta["training"]["narrowed_from"]["iteration"] == 5
     assert meta["charset"] == "和永" and meta["critic_charset"] == charset
     assert meta["dataset"]["manifest_sha256"] == modelfiles.sha256_file(data / "manifest.json")
     assert meta["parity"]["critic"]["logits_max_abs"] <= 1e-3
