@@ -12,29 +12,27 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tinydata import make_dataset  # noqa: E402
-from training import checkpoint, config, ocr, trainer  # noqa: E402
+from training import checkpoint, config, trainer  # noqa: E402
 from training.models import build_generator  # noqa: E402
-from test_training import SIZE, TINY, quiet  # noqa: E402
+from test_training import TINY, quiet, tiny_critic, tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(),
     reason="LOUD SKIP: no CUDA GPU here; CUDA training, bf16 autocast, NCCL and the CUDA provider are untested")
 
 ROOT = Path(__file__).resolve().parents[1]
-CUDA = TINY + ["train.device=cuda", "train.amp=bf16"]
+ON_CUDA = ["train.device=cuda", "train.amp=bf16"]
+CUDA = TINY + ON_CUDA
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    return make_dataset(tmp_path_factory.mktemp("ds"), chars=24, size=SIZE, unseen=4)
+    return tiny_data(tmp_path_factory.mktemp("ds"))
 
 
 @pytest.fixture(scope="module")
 def gpu_critic(data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ocr")
-    cfg = config.load("cpu", CUDA + ["critic.iterations=150", "critic.augment=false", "critic.lr=3e-3"])
-    return out, ocr.train_ocr(cfg, data, out, log=quiet)
+    return tiny_critic(data, tmp_path_factory.mktemp("ocr"), ON_CUDA)
 
 
 def test_critic_learns_on_cuda_with_bf16(gpu_critic):

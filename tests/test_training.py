@@ -25,16 +25,26 @@ def quiet(_msg):
     pass
 
 
+def tiny_data(root):
+    """24 characters, three training writers, 4 characters held out of GAN training."""
+    return make_dataset(root, chars=24, size=SIZE, unseen=4)
+
+
+def tiny_critic(data, out, overrides=()):
+    """The critic the GAN tests train against: (run folder, train_ocr's result)."""
+    cfg = config.load("cpu", TINY + list(overrides) + ["critic.iterations=150", "critic.augment=false",
+                                                       "critic.lr=3e-3"])
+    return out, ocr.train_ocr(cfg, data, out, log=quiet)
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    return make_dataset(tmp_path_factory.mktemp("ds"), chars=24, size=SIZE, unseen=4)
+    return tiny_data(tmp_path_factory.mktemp("ds"))
 
 
 @pytest.fixture(scope="module")
 def critic_run(data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ocr")
-    cfg = config.load("cpu", TINY + ["critic.iterations=150", "critic.augment=false", "critic.lr=3e-3"])
-    return out, ocr.train_ocr(cfg, data, out, log=quiet)
+    return tiny_critic(data, tmp_path_factory.mktemp("ocr"))
 
 
 def test_config_layers_and_overrides(tmp_path):
