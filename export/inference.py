@@ -10,9 +10,17 @@ modulation convolutions). With frozen statistics all of it is affine in x, so it
     σ(mask(x̂))   = σ(mask'(x))                      mask' absorbs a and c
     (1−m)·p + m·q = p + m·(q − p)
 
-`inference_form(generator)` returns a copy with every `Denormalization` replaced by that folded form.
-The parity check on export compares the graphs against the original module, so the folding is
-verified on every model that ships.
+The structure encoder's decoder convolves the concatenation of a ×2 nearest-upsampled map and a skip
+map. The upsampled half of that convolution runs at the low resolution instead: each of the four output
+phases (py, px) of a 3×3 kernel on the upsampled grid is a 3×3 kernel (2×2 non-zero taps) on the
+low-resolution grid, so one convolution with 4·C outputs and a pixel shuffle give the same map, without
+materialising the upsampled input or its 4× larger column buffer:
+
+    relu(bn(conv(cat(up(f), s)))) = relu(shuffle(conv'(f)) + conv_s(s))      batch norm folded in
+
+`inference_form(generator)` returns a copy with every `Denormalization` and the structure encoder replaced
+by these forms. The parity check on export compares the graphs against the original module, so the
+folding is verified on every model that ships.
 """
 
 from __future__ import annotations
@@ -21,8 +29,10 @@ import copy
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from training.models.generator import Denormalization
+from training.models.structure import StructureEncoder
 
 
 def _conv1x1(weight: torch.Tensor, bias: torch.Tensor) -> nn.Conv2d:
@@ -69,11 +79,63 @@ class FoldedDenormalization(nn.Module):
         return p + torch.sigmoid(self.mask(x)) * (q - p)
 
 
+# Which low-resolution tap (row) each tap of a 3×3 kernel on the ×2 upsampled grid (column) lands on,
+# for output phase 0 and 1: phase 0 reads rows 2i−1, 2i, 2i+1 = low rows i−1, i, i; phase 1 reads i, i, i+1.
+_PHASE_TAPS = torch.tensor([[[1., 0., 0.], [0., 1., 1.], [0., 0., 0.]],
+                            [[0., 0., 0.], [1., 1., 0.], [0., 0., 1.]]])
+
+
+class SubpixelUpConv(nn.Module):
+    """`conv_bn_relu` over cat(up×2(f), s) with the up-sampled half run at f's resolution (eval mode)."""
+
+    @torch.no_grad()
+    def __init__(self, block: nn.Sequential, up_channels: int):
+        super().__init__()
+        conv, bn = block[0], block[1]
+        if conv.kernel_size != (3, 3) or conv.stride != (1, 1) or conv.padding != (1, 1) or conv.bias is not None:
+            raise ValueError("only a bias-free 3×3 stride-1 convolution with padding 1 folds into sub-pixel form")
+        scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+        weight = conv.weight * scale[:, None, None, None]                 # [C, Cf + Cs, 3, 3], batch norm folded
+        up, skip = weight[:, :up_channels], weight[:, up_channels:]
+        cout = weight.shape[0]
+        phases = torch.einsum("yak,xbl,oikl->oyxiab", _PHASE_TAPS, _PHASE_TAPS, up)  # [C, 2, 2, Cf, 3, 3]
+        self.low = nn.Conv2d(up_channels, 4 * cout, 3, 1, 1, bias=False)
+        self.low.weight.data.copy_(phases.reshape(4 * cout, up_channels, 3, 3))
+        self.skip = nn.Conv2d(skip.shape[1], cout, 3, 1, 1)
+        self.skip.weight.data.copy_(skip)
+        self.skip.bias.data.copy_(bn.bias - bn.running_mean * scale)
+
+    def forward(self, f: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        return torch.relu(F.pixel_shuffle(self.low(f), 2) + self.skip(s))
+
+
+class SubpixelStructureEncoder(nn.Module):
+    """`StructureEncoder` (eval mode) with every decoder convolution in `SubpixelUpConv` form."""
+
+    def __init__(self, encoder: StructureEncoder):
+        super().__init__()
+        self.levels, self.channels = encoder.levels, encoder.channels
+        self.stem, self.downs = encoder.stem, encoder.downs
+        self.ups = nn.ModuleList(SubpixelUpConv(block, self.channels[i + 1]) for i, block in enumerate(encoder.ups))
+
+    def forward(self, template: torch.Tensor) -> list[torch.Tensor]:
+        skips = [self.stem(template)]
+        for down in self.downs:
+            skips.append(down(skips[-1]))
+        feats = [skips[-1]]
+        for i in reversed(range(self.levels)):
+            feats.append(self.ups[i](feats[-1], skips[i]))
+        return feats
+
+
 def inference_form(generator: nn.Module) -> nn.Module:
-    """An eval-mode copy of `generator` with its denormalization layers folded (same outputs)."""
+    """An eval-mode copy of `generator` with its denormalization layers and structure decoder folded
+    (same outputs)."""
     folded = copy.deepcopy(generator).eval()
     for module in list(folded.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, Denormalization):
                 setattr(module, child_name, FoldedDenormalization(child))
+            elif isinstance(child, StructureEncoder):
+                setattr(module, child_name, SubpixelStructureEncoder(child))
     return folded

@@ -37,6 +37,9 @@ def tiny_generator(seed: int = 0):
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.normal_(0, 0.5)
             module.running_var.uniform_(0.5, 2.0)
+            if module.affine:
+                module.weight.data.normal_(1, 0.3)
+                module.bias.data.normal_(0, 0.3)
     return generator
 
 
