@@ -7,7 +7,8 @@
     model.json   geometry, normalization, charsets, training record, graph sha256s, parity, metrics
 
 The glyph graph is exported from the generator's inference form (`export.inference`: batch norm and
-modulations folded, same outputs); the parity check compares it with the original module.
+modulations folded, same outputs); the parity check compares it with the original module. Every graph
+carries the shapes of its intermediate tensors, with the dynamic axes named alike throughout.
 
 The folder is assembled beside its destination and renamed into place only after the parity check
 passed, so a failed export never leaves a half-written model behind.
@@ -75,6 +76,20 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outpu
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs,
                           dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, dynamo=False)
+    _annotate_shapes(path)
+
+
+def _annotate_shapes(path: Path) -> None:
+    """Store every tensor's shape in the graph, symbolic dimensions tracked through reshapes.
+
+    onnxruntime's own shape inference loses the batch dimension's name behind the attention's reshapes,
+    and its Conv + Add + ReLU fusion needs both addends' shapes to agree by name: with the shapes stored,
+    the U-Net's and the decoder's residual additions fuse into their convolutions (7 % of generation).
+    """
+    import onnx
+    from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
+
+    onnx.save(SymbolicShapeInference.infer_shapes(onnx.load(str(path)), auto_merge=True), str(path))
 
 
 @torch.no_grad()

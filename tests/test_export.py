@@ -35,6 +35,16 @@ def test_graphs_have_the_contracted_names_and_dynamic_axes(model_dir):
     assert [o.name for o in glyph.output] == ["glyphs"]
 
 
+def test_glyph_graph_stores_shapes_with_one_batch_name(model_dir):
+    """Every image-shaped tensor's batch is `batch` (or the style's broadcast 1): what onnxruntime needs
+    to fuse the residual additions into their convolutions."""
+    graph = onnx.load(str(model_dir / "glyph.onnx")).graph
+    maps = [_dims(v) for v in graph.value_info if len(v.type.tensor_type.shape.dim) == 4]
+    assert len(maps) > 50
+    assert {dims[0] for dims in maps} <= {"batch", 1}
+    assert sum(dims[0] == "batch" for dims in maps) > 40
+
+
 def test_model_json_records_geometry_hashes_and_parity(model_dir):
     meta = json.loads((model_dir / "model.json").read_text())
     assert meta["image_size"] == 64 and meta["margin"] == 4
