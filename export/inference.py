@@ -119,16 +119,15 @@ class SubpixelStructureEncoder(nn.Module):
 
     def __init__(self, encoder: StructureEncoder):
         super().__init__()
-        self.levels, self.channels = encoder.levels, encoder.channels
         self.stem, self.downs = encoder.stem, encoder.downs
-        self.ups = nn.ModuleList(SubpixelUpConv(block, self.channels[i + 1]) for i, block in enumerate(encoder.ups))
+        self.ups = nn.ModuleList(SubpixelUpConv(block, encoder.channels[i + 1]) for i, block in enumerate(encoder.ups))
 
     def forward(self, template: torch.Tensor) -> list[torch.Tensor]:
         skips = [self.stem(template)]
         for down in self.downs:
             skips.append(down(skips[-1]))
         feats = [skips[-1]]
-        for i in reversed(range(self.levels)):
+        for i in reversed(range(len(self.ups))):
             feats.append(self.ups[i](feats[-1], skips[i]))
         return feats
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import onnx
 import torch
 from torch import nn
 
@@ -74,22 +76,22 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outpu
         # The legacy exporter's deprecation notice, and tracer notes on fixed-length tuple unpacking.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs,
+        graph = io.BytesIO()
+        torch.onnx.export(module, args, graph, input_names=inputs, output_names=outputs,
                           dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, dynamo=False)
-    _annotate_shapes(path)
+    onnx.save(_with_shapes(onnx.load_from_string(graph.getvalue())), str(path))
 
 
-def _annotate_shapes(path: Path) -> None:
-    """Store every tensor's shape in the graph, symbolic dimensions tracked through reshapes.
+def _with_shapes(model):
+    """The graph with every tensor's shape stored, symbolic dimensions tracked through reshapes.
 
     onnxruntime's own shape inference loses the batch dimension's name behind the attention's reshapes,
     and its Conv + Add + ReLU fusion needs both addends' shapes to agree by name: with the shapes stored,
     the U-Net's and the decoder's residual additions fuse into their convolutions (7 % of generation).
     """
-    import onnx
     from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
 
-    onnx.save(SymbolicShapeInference.infer_shapes(onnx.load(str(path)), auto_merge=True), str(path))
+    return SymbolicShapeInference.infer_shapes(model, auto_merge=True)
 
 
 @torch.no_grad()
