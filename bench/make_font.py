@@ -55,13 +55,13 @@ def load_generator(args):
 TORCH_BATCHES = (16, 64)
 
 
-def torch_eager_rate(generator, style: dict[str, np.ndarray], tpl: np.ndarray, batch: int, threads: int) -> float:
+def torch_eager_rate(generator, style: dict[str, np.ndarray], inputs: np.ndarray, batch: int, threads: int) -> float:
     """Glyphs/s of the torch module on the same inputs and threads as onnxruntime."""
     import torch
 
     torch.set_num_threads(threads)
     writer, glyph = (torch.from_numpy(v) for v in style.values())
-    x = torch.from_numpy(raster.to_model(tpl))[:, None]
+    x = torch.from_numpy(raster.to_model(inputs))
     with torch.inference_mode():
         generator.glyph(writer, glyph, x[:batch])  # warm-up (oneDNN primitive creation)
         t0 = time.perf_counter()
@@ -70,11 +70,11 @@ def torch_eager_rate(generator, style: dict[str, np.ndarray], tpl: np.ndarray, b
         return len(x) / (time.perf_counter() - t0)
 
 
-def ort_rate(gen: generate.Generator, style, tpl: np.ndarray, batch: int) -> float:
-    gen.glyphs(style, tpl[:batch], batch=batch, progress=False)
+def ort_rate(gen: generate.Generator, style, inputs: np.ndarray, batch: int) -> float:
+    gen.glyphs(style, inputs[:batch], batch=batch, progress=False)
     t0 = time.perf_counter()
-    gen.glyphs(style, tpl, batch=batch, progress=False)
-    return len(tpl) / (time.perf_counter() - t0)
+    gen.glyphs(style, inputs, batch=batch, progress=False)
+    return len(inputs) / (time.perf_counter() - t0)
 
 
 def peak_mb(who: int) -> float:
@@ -104,7 +104,9 @@ def main() -> int:
 
     chars = charsets.resolve(args.charset)
     t0 = time.perf_counter()
-    templates.render([c for c in chars if charsets.is_hanzi(c)], size=generator.cfg.size, progress=True)
+    hanzi = templates.render([c for c in chars if charsets.is_hanzi(c)], size=generator.cfg.size, progress=True)
+    if generator.cfg.content_font:
+        templates.content_ink(hanzi.chars, hanzi.ink, generator.cfg.content_font, generator.cfg.size)
     templates.render([c for c in chars if not charsets.is_hanzi(c)], size=makefont.SYMBOL_PX, progress=True)
     template_cache_s = time.perf_counter() - t0
 
@@ -124,12 +126,13 @@ def main() -> int:
     batch = args.batch or generate.DEFAULT_BATCH["cpu"]
     tpl = templates.render(chars[:args.compare], size=gen.size)
     style = gen.style(np.stack([tpl.ink[0]] * 4))
+    inputs = gen.inputs(tpl.ink, tpl.chars)
     # Alternate the two runtimes and keep each one's best round, so load from other jobs biases neither.
     ort_gps = torch_gps = 0.0
     for _ in range(args.rounds):
-        ort_gps = max(ort_gps, ort_rate(gen, style, tpl.ink, batch))
+        ort_gps = max(ort_gps, ort_rate(gen, style, inputs, batch))
         for torch_batch in TORCH_BATCHES:
-            torch_gps = max(torch_gps, torch_eager_rate(generator, style, tpl.ink, torch_batch, threads))
+            torch_gps = max(torch_gps, torch_eager_rate(generator, style, inputs, torch_batch, threads))
 
     seconds = {k: round(v, 3) for k, v in report.seconds.items()}
     result = {

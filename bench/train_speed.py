@@ -35,7 +35,7 @@ def glyph_gflops(cfg) -> float:
     s = cfg.model.size
     writer, glyph = gen.style(torch.zeros(1, 4, s, s))
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        gen.glyph(writer, glyph, torch.zeros(1, 1, s, s))
+        gen.glyph(writer, glyph, torch.zeros(1, cfg.model.template_channels, s, s))
     return counter.get_total_flops() / 1e9
 
 

@@ -2,9 +2,12 @@
 
     style.onnx   refs [1, R, S, S] (any R >= 1)                    -> writer_style [1, D], glyph_style [1, D]
     glyph.onnx   writer_style [1, D], glyph_style [1, D],
-                 templates [B, 1, S, S] (any B)                     -> glyphs [B, 1, S, S]
+                 templates [B, C, S, S] (any B)                     -> glyphs [B, 1, S, S]
     critic.onnx  glyphs [B, 1, S, S] -> logits [B, C]               (optional, for evaluation)
     model.json   geometry, normalization, charsets, training record, graph sha256s, parity, metrics
+
+C is 1, or 2 for a generator with a content font (model.json `content_font`): the template font's
+glyph, then the same character in the content font.
 
 The glyph graph is exported from the generator's inference form (`export.inference`: batch norm and
 modulations folded, same outputs); the parity check compares it with the original module. Every graph
@@ -55,7 +58,7 @@ class StyleGraph(nn.Module):
 
 
 class GlyphGraph(nn.Module):
-    """Style tensors (batch 1) + templates [B, 1, S, S] -> glyphs [B, 1, S, S]."""
+    """Style tensors (batch 1) + templates [B, C, S, S] -> glyphs [B, 1, S, S]."""
 
     def __init__(self, generator: nn.Module):
         super().__init__()
@@ -97,14 +100,14 @@ def _with_shapes(model):
 @torch.no_grad()
 def export_generator(generator: nn.Module, folder: Path) -> None:
     """Write style.onnx and glyph.onnx for an eval-mode generator into `folder`."""
-    size = generator.cfg.size
+    size, channels = generator.cfg.size, generator.cfg.template_channels
     generator = inference_form(generator)
     refs = torch.zeros(1, 3, size, size)  # R = 3 and B = 2 when tracing, so neither axis is baked in as 1
     styles = tuple(generator.style(refs))
     if len(styles) != len(STYLE_NAMES):
         raise RuntimeError(f"generator.style returned {len(styles)} tensors, the exporter expects {len(STYLE_NAMES)}")
     _export(StyleGraph(generator), (refs,), folder / "style.onnx", ["refs"], list(STYLE_NAMES), {"refs": {1: "refs"}})
-    templates = torch.zeros(2, 1, size, size)
+    templates = torch.zeros(2, channels, size, size)
     _export(GlyphGraph(generator), (*styles, templates), folder / "glyph.onnx", [*STYLE_NAMES, "templates"],
             ["glyphs"], {"templates": {0: "batch"}, "glyphs": {0: "batch"}})
 
@@ -147,6 +150,7 @@ def write_model(generator: nn.Module, out: str | Path, *, training: dict, charse
             "margin": raster.default_margin(size),
             "normalization": NORMALIZATION,
             "style_outputs": list(STYLE_NAMES),
+            "content_font": generator.cfg.content_font,
             "charset": charset,
             "charset_sha256": hashlib.sha256(charset.encode()).hexdigest(),
             "critic_charset": critic_charset,
@@ -198,7 +202,6 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, ocr: str | Pat
         "model": state["model_config"],
         "config": state.get("config", {}),
     }
-    if "narrowed_from" in state:                               # `fontgen train narrow` provenance
-        training["narrowed_from"] = state["narrowed_from"]
+    training.update((k, state[k]) for k in ckpt.PROVENANCE if k in state)  # narrow / add-content-font
     return write_model(generator, out, training=training, charset=charset, dataset=dataset,
                        critic=critic, critic_charset="".join(critic_charset), force=force)

@@ -58,7 +58,7 @@ def check_generator(generator, folder: Path, style_names: tuple[str, ...], toler
         onnx_style = style_sess.run(list(style_names), {"refs": refs.numpy()})
         style_diff = max(style_diff, *(_max_abs(t, o) for t, o in zip(torch_style, onnx_style)))
         for b in BATCHES:
-            templates = torch.rand(b, 1, size, size, generator=rng) * 2 - 1
+            templates = torch.rand(b, generator.cfg.template_channels, size, size, generator=rng) * 2 - 1
             expected = generator.glyph(*torch_style, templates)
             got = glyph_sess.run(["glyphs"], {**dict(zip(style_names, onnx_style)), "templates": templates.numpy()})[0]
             if got.shape != tuple(expected.shape):

@@ -488,3 +488,24 @@ def check_outlines(font, chars, sample, json_out, sheet_out, force) -> None:
     check = separation.check_outlines(font, chars=chars, sample=sample, json_out=json_out,
                                       sheet_out=sheet_out, force=force)
     click.echo(check.table())
+
+
+@train_group.command("add-content-font")
+@click.option("--checkpoint", "src", required=True, type=click.Path(dir_okay=False), help="GAN checkpoint to extend.")
+@click.option("--font", "family", required=True, help='Family of the content font, e.g. "AR PL KaitiM GB".')
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="New run folder (gets last.pth).")
+def train_add_content_font_cmd(src, family, out) -> None:
+    """Let a trained generator read each character in a second font too (a zero-weight input channel).
+
+    The new checkpoint draws exactly what the old one did; fine-tune it with `fontgen train gan --resume`
+    and model.content_font set to the same family.
+
+    \b
+    Example:
+      fontgen train add-content-font --checkpoint runs/gan/last.pth --out runs/gan-kai --font "AR PL KaitiM GB"
+    """
+    from training import content
+
+    path = content.add_content_font(src, out, family)
+    click.echo(f'{path}: content font added; continue with fontgen train gan --out {out} --resume '
+               f'model.content_font="{family}"')

@@ -219,12 +219,14 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
         near["style_gain"] = gains(near["d"], d_tpl)
         result["nearest_font"] = near
     generated = {}
+    inputs = gen.inputs(tpl, chars)
+    ref_inputs = gen.inputs(store.stack("template", "", references), references)
     for r in refs:
         ref_ink = store.stack(writer.split, writer.name, references[:r])
         style = gen.style(ref_ink)
         level = weight if weight is not None else stroke_weight.fit(
-            gen.glyphs(style, store.stack("template", "", references[:r]), progress=False), ref_ink)
-        out = stroke_weight.drawn(gen.glyphs(style, tpl, progress=False), level)
+            gen.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
+        out = stroke_weight.drawn(gen.glyphs(style, inputs, progress=False), level)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)

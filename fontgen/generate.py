@@ -5,7 +5,11 @@ over the templates with that style broadcast across the batch:
 
     gen = Generator(model_dir=None, device="auto")      # None: the default shipped model
     style = gen.style(refs)                              # refs: uint8 [R, S, S], 255 = ink
-    glyphs = gen.glyphs(style, templates, batch=16)      # templates: uint8 [N, S, S] -> uint8 [N, S, S]
+    glyphs = gen.glyphs(style, gen.inputs(templates, chars), batch=16)  # uint8 [N, S, S] -> [N, S, S]
+
+A model with a content font (model.json `content_font`) also reads each character drawn in that
+font: `inputs` stacks it under the template as a second channel (rendered once per character list
+and cached, like the templates). For a one-channel model the templates alone will do.
 
 On the CPU the glyph graph runs one batch per physical core at a time, each on a single thread: the
 graph is dominated by small convolutions and element-wise ops at 64 × 64 that onnxruntime cannot
@@ -129,20 +133,41 @@ class Generator:
         values = self.style_session.run(list(self.info.style_names), {"refs": x})
         return dict(zip(self.info.style_names, values))
 
-    def glyphs(self, style: dict[str, np.ndarray], templates: np.ndarray, batch: int | None = None,
+    @property
+    def channels(self) -> int:
+        return 2 if self.info.content_font else 1
+
+    def inputs(self, templates: np.ndarray, chars: list[str]) -> np.ndarray:
+        """The glyph graph's input for the normalized templates (uint8 [N, S, S]) of `chars`:
+        uint8 [N, C, S, S], the content font's glyph (if the model has one) under the template."""
+        if len(chars) != len(templates):
+            raise ValueError(f"{len(chars)} characters for {len(templates)} templates")
+        if not self.info.content_font:
+            return templates[:, None]
+        from fontgen.templates import content_ink
+
+        second = content_ink(list(chars), templates, self.info.content_font, self.size, self.info.margin)
+        return np.stack([templates, second], 1)
+
+    def glyphs(self, style: dict[str, np.ndarray], inputs: np.ndarray, batch: int | None = None,
                progress: bool = True) -> np.ndarray:
-        """Glyphs in the writer's style for normalized templates uint8 [N, S, S] -> uint8 [N, S, S]."""
+        """Glyphs in the writer's style, uint8 [N, S, S], for `inputs(templates, chars)` (uint8
+        [N, C, S, S]); a one-channel model also takes the templates [N, S, S] as they are."""
         from concurrent.futures import ThreadPoolExecutor
 
         from tqdm import tqdm
 
-        n = len(templates)
+        if inputs.ndim == 3 and self.channels == 1:
+            inputs = inputs[:, None]
+        if inputs.ndim != 4 or inputs.shape[1] != self.channels:
+            raise ValueError(f"the glyph graph takes [N, {self.channels}, S, S] (see `inputs`), got {inputs.shape}")
+        n = len(inputs)
         batch = batch or DEFAULT_BATCH[self.device]
         out = np.empty((n, self.size, self.size), np.uint8)
         run = self._cuda_runner(style) if self.device == "cuda" else self._cpu_runner(style)
 
         def one(start: int) -> int:
-            x = raster.to_model(templates[start:start + batch])[:, None]  # [B, 1, S, S]
+            x = raster.to_model(inputs[start:start + batch])  # [B, C, S, S]
             out[start:start + len(x)] = raster.from_model(run(x)[:, 0])
             return len(x)
 

@@ -46,6 +46,7 @@ class ModelInfo:
     charset: str
     graphs: dict[str, str]  # graph name -> file name inside `folder`
     meta: dict = field(repr=False)
+    content_font: str = ""  # family of the second template channel's font; "" = one channel
 
     def graph(self, name: str) -> Path:
         """Path of a verified graph (`style`, `glyph` or `critic`)."""
@@ -107,6 +108,7 @@ def load(folder: str | Path | None = None) -> ModelInfo:
             charset=str(meta.get("charset", "")),
             graphs=graphs,
             meta=meta,
+            content_font=str(meta.get("content_font", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"model.json lacks a valid field ({exc})", folder / MODEL_JSON, REEXPORT)

@@ -7,6 +7,9 @@ family name (never by collection index) so the same call works wherever the font
     tpl.ink        # uint8 [N, S, S], 255 = ink
     tpl.chars      # the characters that rendered (unmapped and blank ones are skipped)
     tpl.placement  # per character: where the normalized content sits in the em (font units)
+
+A model may also read each character in a second, "content" font (`content_ink`): a kaishu, whose
+strokes are where a hand puts them, beside the sans template that fixes the glyph's place in the em.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from fontgen import cachepaths, raster
 from fontgen.errors import InputError
 
 DEFAULT_FAMILY = "Noto Sans CJK SC"
+PACKAGES = {DEFAULT_FAMILY: "fonts-noto-cjk", "AR PL KaitiM GB": "fonts-arphic-gkai00mp"}  # Debian
 CACHE_VERSION = 1
 RENDER_PX = 256  # em size in pixels for the master rendering, before normalization
 
@@ -59,9 +63,10 @@ def find_face(family: str = DEFAULT_FAMILY, style: str = "Regular") -> FontFace:
         file, index, families, styles = parts
         if family in families.split(",") and style in styles.split(","):
             return FontFace(Path(file), int(index), family)
+    package = PACKAGES.get(family)
     raise InputError(
         f"font '{family}' ({style}) is not installed", None,
-        "install it (for Noto Sans CJK SC: apt-get install fonts-noto-cjk) or pass a font file",
+        f"install it (apt-get install {package})" if package else "install it or pass a font file",
     )
 
 
@@ -166,3 +171,19 @@ def render(chars, size: int = 64, face: FontFace | None = None, margin: int | No
                  placement=np.array([[place[c].cx, place[c].cy, place[c].side] for c in kept], np.float32).reshape(-1, 3))
         os.replace(tmp, path)
     return Templates(kept, arr, place)
+
+
+def content_ink(chars: list[str], fallback: np.ndarray, family: str, size: int,
+                margin: int | None = None) -> np.ndarray:
+    """`chars` drawn in the content font `family`, normalized as templates are: uint8 [N, S, S].
+
+    Where that font lacks a character, its template glyph from `fallback` (aligned with `chars`)
+    stands in, as it did in training.
+    """
+    drawn = render(chars, size=size, face=find_face(family), margin=margin)
+    index = drawn.index()
+    out = np.array(fallback, copy=True)
+    for i, ch in enumerate(chars):
+        if ch in index:
+            out[i] = drawn.ink[index[ch]]
+    return out

@@ -6,9 +6,9 @@ ramps cross half ink, not of the writer's pen. So the writer's own sample charac
 too, traced as the font will trace them, and the ink level at which they hold as much ink as the
 samples (traced the same way) becomes the level every glyph is traced at:
 
-    level = fit(gen.glyphs(style, sample_templates), sample_refs)   # 128 = half ink; higher thins
-    glyphs = adjust(gen.glyphs(style, templates), level)           # its `level` contour now at half ink
-    shown = drawn(gen.glyphs(style, templates), level)              # what the font draws, bitmap-sized
+    level = fit(gen.glyphs(style, sample_inputs), sample_refs)     # 128 = half ink; higher thins
+    glyphs = adjust(gen.glyphs(style, inputs), level)              # its `level` contour now at half ink
+    shown = drawn(gen.glyphs(style, inputs), level)                 # what the font draws, bitmap-sized
     level = fit_to_samples(gen, style, writer, tpl)                  # the same, for a samples folder
 
 Only the references are used, never the characters being generated. `adjust` is a levels curve
@@ -81,5 +81,6 @@ def fit_to_samples(gen, style: dict[str, np.ndarray], writer, tpl) -> int:
     known = [i for i, c in enumerate(writer.chars) if c in index]
     if not known:
         return HALF
-    made = gen.glyphs(style, tpl.ink[[index[writer.chars[i]] for i in known]], progress=False)
+    chars = [writer.chars[i] for i in known]
+    made = gen.glyphs(style, gen.inputs(tpl.ink[[index[c] for c in chars]], chars), progress=False)
     return fit(made, writer.refs[known])

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_packages=(libpotrace-dev libagg-dev pkg-config fonts-noto-cjk fontconfig poppler-utils)
+apt_packages=(libpotrace-dev libagg-dev pkg-config fonts-noto-cjk fonts-arphic-gkai00mp fontconfig poppler-utils)
 if [ "${1:-}" = "--test" ]; then apt_packages+=(chromium); fi
 
 missing=()

@@ -109,3 +109,38 @@ def test_export_command_from_checkpoints(tmp_path):
     logits = ort.InferenceSession(str(out / "critic.onnx")).run(["logits"], {"glyphs": np.zeros((3, 1, 64, 64), np.float32)})[0]
     assert logits.shape == (3, len(charset))
     assert not list(tmp_path.glob(".model.*")), "the staging folder must not be left behind"
+
+
+def test_two_channel_model_reads_the_content_font(tmp_path):
+    """A generator with a content font exports a [B, 2, S, S] glyph graph, records the font, and
+    generation stacks that font's glyph under each template."""
+    from fontgen import generate, templates
+    from tinymodel import KAI
+
+    folder = export_tiny(tmp_path / "kai", content_font=KAI)
+    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    assert meta["content_font"] == KAI and meta["parity"]["generator"]["glyph_max_abs"] <= 1e-3
+    glyph_in = onnx.load(str(folder / "glyph.onnx")).graph.input
+    assert _dims(next(i for i in glyph_in if i.name == "templates")) == ["batch", 2, 64, 64]
+
+    gen = generate.Generator(folder, device="cpu", threads=1)
+    tpl = templates.render(list("永和"), size=64)
+    inputs = gen.inputs(tpl.ink, tpl.chars)
+    kai = templates.render(list("永和"), size=64, face=templates.find_face(KAI)).ink
+    assert inputs.shape == (2, 2, 64, 64)
+    assert np.array_equal(inputs[:, 0], tpl.ink) and np.array_equal(inputs[:, 1], kai)
+    assert not np.array_equal(kai, tpl.ink)
+    style = gen.style(tpl.ink)
+    assert gen.glyphs(style, inputs, progress=False).shape == (2, 64, 64)
+    with pytest.raises(ValueError, match="inputs"):
+        gen.glyphs(style, tpl.ink, progress=False)  # the templates alone lack the content channel
+
+
+def test_content_font_falls_back_to_the_template_where_it_lacks_a_character():
+    """GKai (GB2312) lacks 龘; the model then sees the template glyph twice, as in training."""
+    from fontgen import templates
+    from tinymodel import KAI
+
+    tpl = templates.render(list("永龘"), size=64)
+    content = templates.content_ink(tpl.chars, tpl.ink, KAI, 64)
+    assert not np.array_equal(content[0], tpl.ink[0]) and np.array_equal(content[1], tpl.ink[1])

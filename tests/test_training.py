@@ -199,3 +199,49 @@ def test_narrowed_checkpoint_resumes_training(data, critic_run, tmp_path):
                        (TINY + ["model.max_mult=4", "model.style_dim=16"], "only base and max_mult")):
         with pytest.raises(InputError, match=match):
             narrow.narrow_checkpoint(tmp_path / "wide" / "last.pth", tmp_path / "bad", config.load("cpu", bad))
+
+
+def test_content_font_is_the_second_template_channel(data, critic_run, tmp_path):
+    """With model.content_font each batch carries the character in that font under its template,
+    and the GAN trains with a two-channel structure encoder."""
+    from fontgen import templates as fonts
+    from tinymodel import KAI
+
+    train, templates = datasets.load_split(data, "train"), datasets.load_split(data, "template")
+    chars = [templates.charset[c] for c in templates.char_id]
+    content = fonts.content_ink(chars, templates.ink, KAI, SIZE)
+    assert not np.array_equal(content, templates.ink)
+    sampler = datasets.GanSampler(train, templates, "", 2, 4, batch=6, seed=1, content=content)
+    b = sampler.sample()
+    assert b.templates.shape == (6, 2, SIZE, SIZE)
+    for i in range(6):
+        row = chars.index(train.charset[b.char_id[i]])
+        assert np.array_equal(from_model(b.templates[i, 0]), templates.ink[row])
+        assert np.array_equal(from_model(b.templates[i, 1]), content[row])
+
+    cfg = config.load("cpu", TINY + ["train.iterations=3", f"model.content_font={KAI}"])
+    history = trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "gan", log=quiet)
+    assert len(history) == 3 and all(np.isfinite(h["structure"]) for h in history)
+    gen = checkpoint.load_generator(tmp_path / "gan" / "last.pth")
+    assert gen.cfg.content_font == KAI and gen.structure_encoder.stem[0].weight.shape[1] == 2
+
+
+def test_added_content_font_draws_what_the_checkpoint_did_and_resumes(data, critic_run, tmp_path):
+    from tinymodel import KAI
+    from training import content
+
+    ocr_ckpt = critic_run[0] / "last.pth"
+    trainer.train_gan(config.load("cpu", TINY + ["train.iterations=2"]), data, ocr_ckpt, tmp_path / "a", log=quiet)
+    path = content.add_content_font(tmp_path / "a" / "last.pth", tmp_path / "b", KAI)
+    before, after = checkpoint.load_generator(tmp_path / "a" / "last.pth"), checkpoint.load_generator(path)
+    refs, tpl = torch.rand(3, 2, SIZE, SIZE) * 2 - 1, torch.rand(3, 1, SIZE, SIZE) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(before(refs, tpl), after(refs, torch.cat([tpl, torch.rand_like(tpl)], 1)))
+    with pytest.raises(InputError, match="already reads"):
+        content.add_content_font(path, tmp_path / "c", KAI)
+    history = trainer.train_gan(config.load("cpu", TINY + ["train.iterations=4", f"model.content_font={KAI}"]),
+                                data, ocr_ckpt, tmp_path / "b", resume=True, log=quiet)
+    assert [h["iteration"] for h in history] == [3, 4]
+    resumed = checkpoint.load(tmp_path / "b" / "last.pth")
+    assert resumed["content_added"]["content_font"] == KAI
+    assert resumed["generator"][content.STEM][:, 1].abs().sum() > 0  # the new channel learned something

@@ -17,22 +17,26 @@ SAMPLE_CHARS = "永和我你的是国爱"
 CHARSET = "永和我天地人山水火木金土日月风云雨雪花草春夏秋冬东南西北上下左右大小多少中国字书写，。！？ABCabc123"
 
 
-def tiny_config():
+KAI = "AR PL KaitiM GB"  # the content font a two-channel model reads (fonts-arphic-gkai00mp)
+
+
+def tiny_config(content_font: str = ""):
     """The cpu preset at a fraction of its width, so export and inference take a second."""
     from training import config
 
     return config.load("cpu", ["model.base=4", "model.style_base=4", "model.style_dim=32", "model.style_heads=2",
-                               "model.style_layers=1", "model.proj_dim=8"]).model
+                               "model.style_layers=1", "model.proj_dim=8",
+                               f"model.content_font='{content_font}'"]).model
 
 
-def tiny_generator(seed: int = 0):
+def tiny_generator(seed: int = 0, content_font: str = ""):
     """Random weights and random batch-norm statistics, as a trained model has (fresh ones are 0 and 1,
     which would hide mistakes in folding them)."""
     import torch
     from training.models import build_generator
 
     torch.manual_seed(seed)
-    generator = build_generator(tiny_config()).eval()
+    generator = build_generator(tiny_config(content_font)).eval()
     for module in generator.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.normal_(0, 0.5)
@@ -43,10 +47,10 @@ def tiny_generator(seed: int = 0):
     return generator
 
 
-def export_tiny(folder: Path, seed: int = 0) -> Path:
+def export_tiny(folder: Path, seed: int = 0, content_font: str = "") -> Path:
     from export.onnx_export import write_model
 
-    write_model(tiny_generator(seed), folder, training={"iterations": 0, "note": "random-init test model"})
+    write_model(tiny_generator(seed, content_font), folder, training={"iterations": 0, "note": "random-init test model"})
     return folder
 
 

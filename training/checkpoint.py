@@ -21,6 +21,9 @@ from training.config import CriticConfig, ModelConfig
 from training.models import Critic, Generator, build_critic, build_generator
 
 
+PROVENANCE = ("narrowed_from", "content_added")  # how a checkpoint was derived from another one
+
+
 def last_in(out_dir: Path, resume: bool) -> Path:
     """The run folder's `last.pth`; refuses to resume nothing or to start over an existing run."""
     last = out_dir / "last.pth"

@@ -38,6 +38,11 @@ class ModelConfig:
     proj_dim: int = 256          # contrastive projection head output
     d_base: int = 64             # discriminator channels at its first layer
     d_scales: int = 3            # multi-scale discriminator: number of scales
+    content_font: str = ""       # family of a second template font, stacked as a second input channel
+
+    @property
+    def template_channels(self) -> int:
+        return 2 if self.content_font else 1
 
 
 @dataclass

@@ -122,7 +122,7 @@ def load_split(root: str | Path, split: str) -> GlyphSet:
 @dataclass
 class GanBatch:
     refs: np.ndarray       # float32 [B, R, S, S]
-    templates: np.ndarray  # float32 [B, 1, S, S]
+    templates: np.ndarray  # float32 [B, C, S, S]: template font, then content font (if any)
     targets: np.ndarray    # float32 [B, 1, S, S]
     writer_id: np.ndarray  # int64 [B]
     char_id: np.ndarray    # int64 [B] (dataset charset ids)
@@ -131,10 +131,11 @@ class GanBatch:
 class GanSampler:
     """Draws (references, template, target) batches: B/2 writers × 2 samples each, so every writer
     embedding has a positive for the contrastive loss. Targets and references never use
-    `unseen` characters; references are other characters of the target's writer."""
+    `unseen` characters; references are other characters of the target's writer. `content` (uint8
+    [N, S, S], aligned with `templates`) is the content font's glyph, the second template channel."""
 
     def __init__(self, train: GlyphSet, templates: GlyphSet, unseen: str, refs_min: int, refs_max: int,
-                 batch: int, writers_per_batch: int = 0, seed: int = 0):
+                 batch: int, writers_per_batch: int = 0, seed: int = 0, content: np.ndarray | None = None):
         self.train, self.refs_min, self.refs_max, self.batch = train, refs_min, refs_max, batch
         self.writers_per_batch = writers_per_batch or max(1, batch // 2)
         self.template_of = np.full(len(train.charset), -1, np.int64)
@@ -150,6 +151,8 @@ class GanSampler:
             raise InputError(f"no training writer has more than {refs_max} usable glyphs",
                              None, "lower data.refs_max or add glyphs")
         self.template_ink = np.array(templates.ink)
+        if content is not None:
+            self.template_ink = np.stack([self.template_ink, content], 1)  # [N, 2, S, S]
         self.rng = np.random.default_rng(seed)
 
     def sample(self) -> GanBatch:
@@ -165,7 +168,7 @@ class GanSampler:
         size = ink.shape[1:]
         return GanBatch(
             refs=to_model(ink[picks[:, 1:].ravel()]).reshape(self.batch, r, *size),
-            templates=to_model(self.template_ink[self.template_of[char_id]])[:, None],
+            templates=to_model(self.template_ink[self.template_of[char_id]].reshape(self.batch, -1, *size)),
             targets=to_model(ink[picks[:, 0]])[:, None],
             writer_id=self.train.writer_id[picks[:, 0]].astype(np.int64),
             char_id=char_id,

@@ -68,9 +68,16 @@ def load_data(cfg: Config, data_dir: Path, rt: runtime.Runtime, seed: int):
         raise InputError(f"data.batch {cfg.data.batch} does not split over {rt.world} processes",
                          None, "choose a batch divisible by the process count")
 
+    content = None
+    if cfg.model.content_font:
+        from fontgen.templates import content_ink
+
+        content = content_ink([templates.charset[c] for c in templates.char_id], templates.ink,
+                              cfg.model.content_font, cfg.model.size)
+
     def sampler(s):
         return datasets.GanSampler(train, templates, unseen, cfg.data.refs_min, cfg.data.refs_max,
-                                   cfg.data.batch // rt.world, cfg.data.writers_per_batch, seed=s)
+                                   cfg.data.batch // rt.world, cfg.data.writers_per_batch, seed=s, content=content)
     return train, sampler(seed), sampler
 
 
@@ -119,8 +126,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
         scaler_g.load_state_dict(state["scaler_g"])
         scaler_d.load_state_dict(state["scaler_d"])
         start = state["iteration"]
-        if "narrowed_from" in state:                           # provenance travels on
-            origin = {"narrowed_from": state["narrowed_from"]}
+        origin = {k: state[k] for k in checkpoint.PROVENANCE if k in state}  # provenance travels on
         per_rank = state["rank_states"]
         if len(per_rank) == rt.world:
             runtime.set_rng_state(per_rank[rt.rank]["rng"])
@@ -147,7 +153,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
             refs = torch.from_numpy(fixed.refs[:8]).to(dev)
             fake = ema(refs, torch.from_numpy(fixed.templates[:8]).to(dev)).float().cpu().numpy()
         path = out_dir / "samples" / f"{iteration:06d}.png"
-        preview.save_grid(path, preview.grid(fixed.refs[:8], fixed.templates[:8], fake, fixed.targets[:8]))
+        preview.save_grid(path, preview.grid(fixed.refs[:8], fixed.templates[:8, :1], fake, fixed.targets[:8]))
 
     writer = tensorboard(out_dir) if rt.master else None
     history, began = [], time.monotonic()

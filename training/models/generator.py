@@ -3,10 +3,12 @@
 The generator is split in two so a font needs the style pass once (export makes two ONNX graphs):
 
     writer, glyph = G.style(refs)            # refs [B, R, S, S] in [-1, 1], ink = +1, any R >= 1
-    out = G.glyph(writer, glyph, templates)  # templates [B, 1, S, S] → glyphs [B, 1, S, S] in [-1, 1]
+    out = G.glyph(writer, glyph, templates)  # templates [B, C, S, S] → glyphs [B, 1, S, S] in [-1, 1]
     G(refs, templates) == G.glyph(*G.style(refs), templates)
 
-Style tensors with batch 1 are broadcast over the template batch.
+Style tensors with batch 1 are broadcast over the template batch. C is 1 (the template font's glyph)
+or 2 with `model.content_font`: the same character in a second font, a kaishu whose strokes are
+closer to handwriting than the sans template's, for the structure encoder to draw on.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ class Generator(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        self.structure_encoder = StructureEncoder(cfg.size, cfg.base, cfg.max_mult, cfg.attn_level)
+        self.structure_encoder = StructureEncoder(cfg.size, cfg.base, cfg.max_mult, cfg.attn_level,
+                                                  cfg.template_channels)
         self.style_encoder = StyleEncoder(cfg.size, cfg.style_base, cfg.style_dim, cfg.style_layers,
                                           cfg.style_heads, cfg.proj_dim)
         ch = self.structure_encoder.channels                    # level 0 (S×S) .. L (2×2)
@@ -111,7 +114,7 @@ class Generator(nn.Module):
         return torch.tanh(self.to_image(F.relu(x)))             # [B, 1, S, S]
 
     def glyph(self, writer: torch.Tensor, glyph: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
-        """Style tensors (batch B or 1) + templates [B, 1, S, S] → glyphs [B, 1, S, S] in [-1, 1]."""
+        """Style tensors (batch B or 1) + templates [B, C, S, S] → glyphs [B, 1, S, S] in [-1, 1]."""
         return self.synthesize(writer, glyph, self.structure_encoder(templates))
 
     def forward(self, refs: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
@@ -130,5 +133,6 @@ class GeneratorStep(nn.Module):
         writer, glyph = g.style(refs)
         structure = g.structure_encoder(templates)
         fake = g.synthesize(writer, glyph, structure)
-        restructure = g.structure_encoder(fake)                 # structure consistency: re-encode output
+        # structure consistency: re-encode the output, beside the same content-font channel (if any)
+        restructure = g.structure_encoder(torch.cat([fake, templates[:, 1:]], 1))
         return fake, g.style_encoder.embed(writer), structure, restructure

@@ -20,12 +20,12 @@ def level_channels(base: int, max_mult: int, levels: int) -> list[int]:
 
 
 class StructureEncoder(nn.Module):
-    def __init__(self, size: int, base: int, max_mult: int, attn_level: int):
+    def __init__(self, size: int, base: int, max_mult: int, attn_level: int, inputs: int = 1):
         super().__init__()
         self.levels = size.bit_length() - 2                     # 64 → 5 halvings down to 2×2
         ch = level_channels(base, max_mult, self.levels)
         self.channels = ch
-        self.stem = conv_bn_relu(1, ch[0])
+        self.stem = conv_bn_relu(inputs, ch[0])
         downs = []
         for i in range(1, self.levels + 1):
             block = [conv_bn_relu(ch[i - 1], ch[i], stride=2), conv_bn_relu(ch[i], ch[i])]
@@ -36,7 +36,7 @@ class StructureEncoder(nn.Module):
         self.ups = nn.ModuleList(conv_bn_relu(ch[i + 1] + ch[i], ch[i]) for i in range(self.levels))
 
     def forward(self, template: torch.Tensor) -> list[torch.Tensor]:
-        """[B, 1, S, S] → features at 2×2, 4×4, …, S×S with channels ch[levels], …, ch[0]."""
+        """[B, inputs, S, S] → features at 2×2, 4×4, …, S×S with channels ch[levels], …, ch[0]."""
         skips = [self.stem(template)]                           # [B, ch0, S, S]
         for down in self.downs:
             skips.append(down(skips[-1]))                       # [B, ch_i, S/2^i, S/2^i]
