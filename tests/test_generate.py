@@ -99,3 +99,14 @@ def test_fontgen_modules_do_not_import_torch():
     code = ("import sys, fontgen.cli, fontgen.makefont, fontgen.generate, fontgen.samples, fontgen.modelfiles; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_content_font_is_a_clear_error(tmp_path):
+    from tinymodel import KAI
+
+    folder = export_tiny(tmp_path / "kai", content_font=KAI)
+    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    (folder / "model.json").write_text(json.dumps(dict(meta, content_font="No Such Kai")), encoding="utf-8")
+    gen = generate.Generator(folder, device="cpu", threads=1)
+    with pytest.raises(InputError, match="'No Such Kai' .* is not installed"):
+        gen.inputs(np.zeros((1, 64, 64), np.uint8), ["永"])
