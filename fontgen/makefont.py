@@ -108,7 +108,8 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     t0 = time.perf_counter()
     if weight is None:
         weight = stroke_weight.fit_to_samples(gen, style, writer, own)
-    made = stroke_weight.adjust(gen.glyphs(style, gen.inputs(tpl.ink, tpl.chars)[todo], batch=batch, progress=progress), weight)
+    inputs = gen.inputs(tpl.ink, tpl.chars)[todo]
+    made = stroke_weight.adjust(gen.glyphs(style, inputs, batch=batch, progress=progress), weight)
     seconds["generate"] = time.perf_counter() - t0
 
     glyphs: dict[str, np.ndarray] = {}

@@ -228,7 +228,8 @@ def preview_model(model: str | Path | None, samples_dir: str | Path, text: str, 
     if todo:
         style = gen.style(writer.refs)
         level = weight.fit_to_samples(gen, style, writer, tpl)
-        made = weight.drawn(gen.glyphs(style, gen.inputs(tpl.ink, tpl.chars)[[index[c] for c in todo]], progress=False), level)
+        inputs = gen.inputs(tpl.ink, tpl.chars)[[index[c] for c in todo]]
+        made = weight.drawn(gen.glyphs(style, inputs, progress=False), level)
         glyphs.update(zip(todo, made))
         placements.update((c, tpl.placement[c]) for c in todo)
     for i, ch in enumerate(writer.chars):
