@@ -66,11 +66,17 @@ def load(path: str | Path, map_location="cpu") -> dict:
         raise InputError(f"cannot read the checkpoint ({exc})", path, "use a .pth written by `fontgen train`")
 
 
-def load_generator(path: str | Path, ema: bool = True) -> Generator:
-    """Rebuild the generator from a GAN checkpoint alone (EMA weights by default), in eval mode."""
+def load_gan(path: str | Path) -> dict:
+    """A GAN checkpoint's state (`load`), refused if it is another kind of checkpoint."""
     state = load(path)
     if "model_config" not in state:
         raise InputError("not a GAN checkpoint (no model_config)", path, "pass a checkpoint from `fontgen train gan`")
+    return state
+
+
+def load_generator(path: str | Path, ema: bool = True) -> Generator:
+    """Rebuild the generator from a GAN checkpoint alone (EMA weights by default), in eval mode."""
+    state = load_gan(path)
     generator = build_generator(ModelConfig(**state["model_config"]))
     generator.load_state_dict(state["generator_ema" if ema else "generator"])
     return generator.eval()

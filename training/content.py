@@ -27,15 +27,13 @@ STEM = "structure_encoder.stem.0.weight"  # [C_out, C_in, 3, 3]
 
 def add_content_font(src: str | Path, out_dir: str | Path, family: str) -> Path:
     """Write `out_dir/last.pth`: the GAN checkpoint `src` with content font `family` (a zero-weight channel)."""
-    state = checkpoint.load(src)
-    if "model_config" not in state:
-        raise InputError("not a GAN checkpoint (no model_config)", src, "pass a checkpoint from `fontgen train gan`")
+    if not family:
+        raise InputError("no content font given", None, 'pass --font, e.g. --font "AR PL KaitiM GB"')
+    state = checkpoint.load_gan(src)
     old = ModelConfig(**state["model_config"])
     if old.content_font:
         raise InputError(f"the checkpoint already reads a content font ({old.content_font})", src,
                          "start from a one-channel checkpoint")
-    if not family:
-        raise InputError("no content font given", None, 'pass --font, e.g. --font "AR PL KaitiM GB"')
     new = replace(old, content_font=family)
     out_dir = Path(out_dir)
     checkpoint.last_in(out_dir, resume=False)

@@ -78,9 +78,7 @@ def _narrow_adam(opt: dict, old: ModelConfig, new: ModelConfig) -> dict:
 
 def narrow_checkpoint(src: str | Path, out_dir: str | Path, cfg: Config) -> Path:
     """Write `out_dir/last.pth`: the GAN checkpoint `src` narrowed to `cfg.model` (base, max_mult)."""
-    state = checkpoint.load(src)
-    if "model_config" not in state:
-        raise InputError("not a GAN checkpoint (no model_config)", src, "pass a checkpoint from `fontgen train gan`")
+    state = checkpoint.load_gan(src)
     old = ModelConfig(**state["model_config"])
     new = cfg.model
     changed = [f.name for f in fields(ModelConfig) if getattr(old, f.name) != getattr(new, f.name)]
