@@ -15,6 +15,7 @@ is switched off at save time. Metrics follow Noto Sans CJK so the font lines up 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import logging
 import math
@@ -66,11 +67,17 @@ class FontInfo:
     vendor: str = "NONE"
 
     @property
+    def ps_family(self) -> str:
+        """The family in PostScript's ASCII: its letters and digits, or for a name without any (a Chinese
+        one) `Font` and 8 hex digits of its SHA-1, so that two users' fonts never share one PostScript name."""
+        letters = re.sub(r"[^A-Za-z0-9]", "", self.family)
+        return letters or "Font" + hashlib.sha1(self.family.encode("utf-8")).hexdigest()[:8]
+
+    @property
     def ps_name(self) -> str:
-        """PostScript name: printable ASCII without spaces, at most 63 characters."""
-        base = re.sub(r"[^A-Za-z0-9]", "", self.family) or "FontgenHand"
+        """PostScript name (also the CFF font name): printable ASCII without spaces, at most 63 characters."""
         style = re.sub(r"[^A-Za-z0-9]", "", self.style) or "Regular"
-        return f"{base}-{style}"[:63]
+        return f"{self.ps_family}-{style}"[:63]
 
     @property
     def full_name(self) -> str:
@@ -360,8 +367,10 @@ class FontCompiler:
         charstrings = {e.name: T2CharString(bytecode=e.data.charstring) for e in self.entries}
         info = self.info
         self.builder.setupCFF(info.ps_name, {
-            "FullName": info.full_name, "FamilyName": info.family, "Weight": info.style,
-            "version": info.version, "Notice": self._copyright(), "FontBBox": list(self._font_bbox()),
+            "FullName": _cff_string(info.full_name, info.ps_name),
+            "FamilyName": _cff_string(info.family, info.ps_family),
+            "Weight": _cff_string(info.style, "Regular"), "version": _cff_string(info.version, "1.000"),
+            "Notice": _cff_string(self._copyright(), ""), "FontBBox": list(self._font_bbox()),
         }, charstrings, private)
 
     def setup_glyf(self) -> None:
@@ -509,6 +518,11 @@ class FontCompiler:
         buf = io.BytesIO()
         self.font.save(buf)
         return buf.getvalue()
+
+
+def _cff_string(text: str, fallback: str) -> str:
+    """CFF strings are bytes (fontTools writes Latin-1): a Unicode name lives in the name table only."""
+    return text if text.isascii() and text.isprintable() else fallback
 
 
 def compile_otf(glyphs: dict[str, GlyphData | Outline], info: FontInfo = FontInfo()) -> bytes:

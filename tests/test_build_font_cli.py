@@ -54,6 +54,23 @@ def test_builds_otf_and_ttf(glyph_dir, tmp_path):
         assert font["name"].getDebugName(1) == "Test Hand"
 
 
+def test_chinese_name(glyph_dir, tmp_path):
+    """The family keeps its Chinese name (English and zh-CN records); the PostScript name is ASCII and
+    differs between two Chinese names."""
+    ps_names = set()
+    for name in ("小明手写", "小红手写"):
+        out, ttf = tmp_path / f"{name}.otf", tmp_path / f"{name}.ttf"
+        result = run("--glyphs", glyph_dir, "--out", out, "--ttf", ttf, "--name", name, "--workers", "1")
+        assert result.exit_code == 0, result.output
+        for path in (out, ttf):
+            table = TTFont(path)["name"]
+            assert table.getName(1, 3, 1, 0x409).toUnicode() == table.getName(1, 3, 1, 0x804).toUnicode() == name
+            ps = table.getName(6, 3, 1, 0x409).toUnicode()
+            assert ps.isascii() and " " not in ps
+            ps_names.add(ps)
+    assert len(ps_names) == 2
+
+
 def test_glyphs_keep_their_layout(tmp_path):
     """A character drawn small in the corner of its image stays small and in that corner."""
     folder = tmp_path / "g"

@@ -149,7 +149,22 @@ def test_bare_outlines_are_accepted(traced):
 
 def test_ps_name_is_ascii_only():
     assert fontbuild.FontInfo(family="我的 Hand 1").ps_name == "Hand1-Regular"
-    assert fontbuild.FontInfo(family="我的手写").ps_name == "FontgenHand-Regular"
+    mine, yours = fontbuild.FontInfo(family="我的手写").ps_name, fontbuild.FontInfo(family="你的手写").ps_name
+    assert mine.isascii() and mine.startswith("Font") and mine.endswith("-Regular") and mine != yours
+    assert fontbuild.FontInfo(family="我的手写").ps_name == mine                  # stable: the same name, the same font
+
+
+def test_chinese_family_compiles_in_both_flavours(traced):
+    """CFF strings are bytes: a Chinese family used to crash the OTF build with UnicodeEncodeError."""
+    info = fontbuild.FontInfo(family="小明手写")
+    for data in (fontbuild.compile_otf(traced, info), fontbuild.compile_ttf(traced, info)):
+        font = TTFont(io.BytesIO(data))
+        names = {(r.nameID, r.langID): r.toUnicode() for r in font["name"].names}
+        assert names[1, 0x409] == names[1, 0x804] == names[4, 0x409] == "小明手写"
+        assert names[6, 0x409] == info.ps_name
+        if "CFF " in font:
+            assert font["CFF "].cff.fontNames == [info.ps_name]
+        validate.sanitize(data)
 
 
 def test_direct_charstring_decodes_to_the_outline(traced):
