@@ -11,6 +11,8 @@ An OCR checkpoint holds `critic_config`, `charset`, `critic`, optimizer, RNG sta
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -57,13 +59,24 @@ def save(state: dict, out_dir: Path, iteration: int, keep: int = 3) -> Path:
 
 
 def load(path: str | Path, map_location="cpu") -> dict:
+    """A checkpoint's state, unpickled with `weights_only=True`: tensors and plain Python values only,
+    so a crafted file cannot run code (`fontgen export`, `train --resume`, `narrow` all come here)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("checkpoint not found", path, "give a .pth written by `fontgen train`")
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"Unsupported (global|operand): (?:GLOBAL )?(\S+)", str(exc))
+        what = f" ({found.group(1)} {found.group(2)})" if found else ""
+        raise InputError(f"refused: the checkpoint holds objects other than tensors and plain values{what}",
+                         path, "use a .pth written by `fontgen train`; never load checkpoints from untrusted sources")
     except Exception as exc:  # torch raises many types on truncated or foreign files
-        raise InputError(f"cannot read the checkpoint ({exc})", path, "use a .pth written by `fontgen train`")
+        raise InputError(f"cannot read the checkpoint ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                         path, "use a .pth written by `fontgen train`")
+    if not isinstance(state, dict):
+        raise InputError("not a fontgen checkpoint (not a dict of states)", path, "use a .pth written by `fontgen train`")
+    return state
 
 
 def load_gan(path: str | Path) -> dict:

@@ -65,6 +65,7 @@ def train_ocr(cfg: Config, data_dir: str | Path, out_dir: str | Path, resume: bo
 def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
     cc, dev = cfg.critic, rt.device
     last = checkpoint.last_in(out_dir, resume)
+    state = checkpoint.load(last, map_location=dev) if resume else None  # a bad checkpoint is refused before any work
     if cc.batch % rt.world:
         raise InputError(f"critic.batch {cc.batch} does not split over {rt.world} processes")
     if rt.master:
@@ -86,7 +87,6 @@ def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
     scaler = rt.scaler()
     start = 0
     if resume:
-        state = checkpoint.load(last, map_location=dev)
         critic.load_state_dict(state["critic"])
         opt.load_state_dict(state["opt"])
         scaler.load_state_dict(state["scaler"])

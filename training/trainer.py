@@ -94,6 +94,8 @@ def train_gan(cfg: Config, data_dir: str | Path, ocr_path: str | Path, out_dir: 
 def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     dev, tc = rt.device, cfg.train
     last = checkpoint.last_in(out_dir, resume)
+    critic, critic_charset = checkpoint.load_critic(ocr_path)     # a bad checkpoint is refused before any work
+    state = checkpoint.load(last, map_location=dev) if resume else None
     if rt.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"resolved config:\n{config.dump(cfg)}")
@@ -102,7 +104,6 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
 
     train, sampler, make_sampler = load_data(cfg, data_dir, rt, seed=tc.seed * 7919 + rt.rank)
     fixed = make_sampler(10_000 + tc.seed).sample()            # the same preview rows every run
-    critic, critic_charset = checkpoint.load_critic(ocr_path)
     critic = critic.to(dev).requires_grad_(False)
     index = {c: i for i, c in enumerate(critic_charset)}
     to_critic = torch.tensor([index.get(c, -1) for c in train.charset], device=dev)
@@ -117,7 +118,6 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     scaler_g, scaler_d = rt.scaler(), rt.scaler()
     start, origin = 0, {}
     if resume:
-        state = checkpoint.load(last, map_location=dev)
         gen.load_state_dict(state["generator"])
         ema.load_state_dict(state["generator_ema"])
         disc.load_state_dict(state["discriminator"])
