@@ -330,13 +330,8 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
     if html_out and not font:
         raise click.UsageError("--html needs a FONT file (make one with `fontgen make-font`)")
     text = preview.DEFAULT_TEXT if text is None else text.replace("\\n", "\n")
-    missing: list[str] = []
-    if out and font:
-        missing = preview.preview_font(font, text, out, width=width, force=force)
-    elif out:
-        missing = preview.preview_model(model, samples, text, out, width=width, device=device, force=force)
-    if html_out:
-        missing = preview.write_html(font, text, html_out, embed=embed, force=force)
+    missing = preview.write_previews(text, font=font, model=model, samples_dir=samples, out=out, html_out=html_out,
+                                     embed=embed, width=width, device=device, force=force)
     if missing:
         click.echo(f"missing ({len(missing)}): {''.join(missing)}", err=True)
     click.echo(", ".join(p for p in (out, html_out) if p))
@@ -451,14 +446,9 @@ def build_font(glyph_dir, out, ttf, name, workers, force) -> None:
     Example:
       fontgen build-font --glyphs examples/glyphs --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
     """
-    from pathlib import Path
+    from fontgen import pipeline
 
-    from fontgen import outfiles, pipeline
-
-    out, ttf = Path(out), Path(ttf) if ttf else None
-    outfiles.check_output(out, force, pipeline.FONT_SUFFIXES)  # fail before reading a large folder
-    if ttf is not None:
-        outfiles.check_output(ttf, force, (".ttf",))
+    out, ttf = pipeline.check_fonts(out, ttf, force)  # fail before reading a large folder
     glyphs, sources = pipeline.glyphs_from_folder(glyph_dir)
     report = pipeline.build_font(glyphs, out, ttf=ttf, name=name, force=force, workers=workers,
                                  layout="canvas", sources=sources)

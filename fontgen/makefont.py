@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import charsets, outfiles, raster, templates
+from fontgen import charsets, raster, templates
 from fontgen import weight as stroke_weight
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ SAMPLE_PX = 256
 # Hairline symbols (｜ ＿ 〗) are 1-2 px wide at 128 px and trace back to IoU 0.88-0.89; at 192 px the
 # least of all symbols is 0.909 (OTF) and 0.917 (TTF).
 SYMBOL_PX = 192
-FONT_SUFFIXES = (".otf", ".ttf")
 
 
 @dataclass
@@ -82,8 +81,7 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     """
     from fontgen import generate, pipeline, samples
 
-    out = outfiles.check_output(out, force, FONT_SUFFIXES)
-    ttf = outfiles.check_output(ttf, force, (".ttf",)) if ttf else None
+    out, ttf = pipeline.check_fonts(out, ttf or None, force)  # every target writable before minutes of work
     chars = charsets.resolve(charset)
     gen = generate.Generator(model, device=device)
     size, margin = gen.info.size, gen.info.margin

@@ -1,22 +1,35 @@
-"""Output files that are either complete or absent: checked before the work, written atomically after.
+"""Output files that are either complete or absent: checked before the work, written together after.
 
-    check_output(out, force, suffixes=(".otf",))   # before a long job: fail fast on a bad path
-    write_atomic(out, data, force)                 # temp file in the same folder, then os.replace
+One transaction for every command that writes files (make-font, build-font, preview):
+
+    out, ttf = check_outputs([(out, (".otf",), 16 << 20), (ttf, (".ttf",), 16 << 20)], force)  # fail in seconds
+    ...                                            # the long work
+    write_all({out: otf_bytes, ttf: ttf_bytes}, force)  # temp files beside the targets, renamed together
+
+    write_atomic(out, data, force)                 # the one-file case
     replace_folder(staging, out)                   # a finished folder swapped onto `out` in one rename
+
+If any output cannot be written (a full disk, a folder gone read-only) no target changes and no temp
+file is left: the error names the file and the fix.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
 from fontgen.errors import InputError
 
+MB = 1 << 20
 
-def check_output(path: str | Path, force: bool, suffixes: tuple[str, ...] = ()) -> Path:
-    """Raise InputError unless `path` can be written: right suffix, folder exists, no clobbering."""
+
+def check_output(path: str | Path, force: bool, suffixes: tuple[str, ...] = (), room: int = 0) -> Path:
+    """Raise InputError unless `path` can be written: right suffix, folder exists and takes a file,
+    no clobbering without `force`, and (with `room`) that many bytes free on its disk."""
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
         raise InputError(f"output must end in {' or '.join(suffixes)}", path,
@@ -27,22 +40,121 @@ def check_output(path: str | Path, force: bool, suffixes: tuple[str, ...] = ()) 
         raise InputError("the output is a folder", path, "give a file name")
     if path.exists() and not force:
         raise InputError("the output exists", path, "pass --force to overwrite it, or choose another name")
+    _probe(path)
+    if room:
+        _check_room({path: room})
     return path
+
+
+def check_outputs(targets, force: bool) -> list[Path | None]:
+    """`check_output` for each (path, suffixes, room) of one transaction (a None path is skipped and
+    returned as None); also refuses one file named twice and sums the room asked of each disk."""
+    checked = [None if path is None else check_output(path, force, suffixes) for path, suffixes, _ in targets]
+    seen: dict[Path, Path] = {}
+    for path in filter(None, checked):
+        key = path.resolve()
+        if key in seen:
+            raise InputError("the same file is given for two outputs", path, "give each output its own name")
+        seen[key] = path
+    _check_room({path: room for path, (_, _, room) in zip(checked, targets) if path is not None and room})
+    return checked
 
 
 def write_atomic(path: str | Path, data: bytes, force: bool) -> Path:
     """Write `data` to a temp file beside `path` and rename it into place; never a half-written file."""
-    path = check_output(path, force)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    return write_all({Path(path): data}, force)[0]
+
+
+def write_all(files: dict[Path, bytes], force: bool) -> list[Path]:
+    """Write every file or none: each goes to a temp file beside its target first, then all are renamed
+    into place; on any failure every temp file is removed and targets already replaced are put back."""
+    paths = [check_output(path, force) for path in files]  # again: time has passed since the first check
+    staged: dict[Path, Path] = {}
+    current = None  # the file being staged, for the error
+    try:
+        for current, data in zip(paths, files.values()):
+            staged[current] = _stage(current, data)
+        current = None
+        _commit(staged)
+    except OSError as exc:
+        problem = "no space left on the disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "cannot write it"
+        raise InputError(f"{problem} ({exc.strerror or exc}); nothing was written", current or paths[0],
+                         "free some space or choose another folder, then run again") from exc
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    return paths
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """`data` in a new temp file in `path`'s folder (same disk, so the rename is atomic), flushed to disk."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return path
+    return tmp
+
+
+def _commit(staged: dict[Path, Path]) -> None:
+    """Rename each temp file onto its target; if one rename fails, undo the ones before it."""
+    done: list[tuple[Path, Path | None]] = []  # (target, a link to the file it replaced)
+    try:
+        for path, tmp in staged.items():
+            done.append((path, _keep(path) if path.exists() else None))
+            os.replace(tmp, path)
+    except BaseException:
+        for path, old in reversed(done):
+            if old is not None:
+                os.replace(old, path)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+    finally:
+        for _, old in done:
+            if old is not None:
+                old.unlink(missing_ok=True)
+
+
+def _keep(path: Path) -> Path:
+    """A second name for the file at `path` (a hard link, else a copy), to put it back if the commit fails."""
+    old = path.with_name(f".{path.name}.{secrets.token_hex(4)}.old")
+    try:
+        os.link(path, old)
+    except OSError:
+        shutil.copy2(path, old)
+    return old
+
+
+def _probe(path: Path) -> None:
+    """Create and delete a file beside `path`: the one test of writability that holds for root too."""
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+    except OSError as exc:
+        raise InputError(f"cannot write in the output folder ({exc.strerror or exc})", path,
+                         "choose a folder you can write to, or make this one writable") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def _check_room(needs: dict[Path, int]) -> None:
+    """Refuse when a disk has less free space than the outputs on it are estimated to take."""
+    by_disk: dict[int, tuple[Path, int]] = {}
+    for path, need in needs.items():
+        disk = os.stat(path.parent).st_dev
+        first, total = by_disk.get(disk, (path, 0))
+        by_disk[disk] = (first, total + need)
+    for path, need in by_disk.values():
+        free = shutil.disk_usage(path.parent).free
+        if free < need:
+            raise InputError(f"not enough free space: {free / MB:.1f} MB free, about {need / MB:.0f} MB needed",
+                             path, "free some space or choose another folder")
 
 
 def replace_folder(staging: Path, out: Path) -> None:

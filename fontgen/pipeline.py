@@ -28,6 +28,7 @@ from fontgen.errors import InputError
 
 MAX_CANVAS_PX = 256  # larger images are area-averaged down to this before tracing
 FONT_SUFFIXES = (".otf", ".ttf")
+FONT_ROOM = 16 * outfiles.MB  # free space asked for per font file (a GB2312 font takes 3 to 6 MB)
 
 
 @dataclass
@@ -99,6 +100,14 @@ def _check_glyphs(glyphs: dict[str, np.ndarray], sources: dict[str, Path]) -> No
                              "use dark strokes on light paper (or the reverse), or remove the file")
 
 
+def check_fonts(out: str | Path, ttf: str | Path | None, force: bool) -> tuple[Path, Path | None]:
+    """The font file(s) to write, checked before any work (suffix, folder, writable, free space, --force)."""
+    if ttf is not None and Path(out).suffix.lower() == ".ttf" and Path(ttf).suffix.lower() == ".ttf":
+        raise InputError("two TrueType outputs", ttf, "give --out as .otf when you also ask for --ttf")
+    out, ttf = outfiles.check_outputs([(out, FONT_SUFFIXES, FONT_ROOM), (ttf, (".ttf",), FONT_ROOM)], force)
+    return out, ttf
+
+
 def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = None, name: str = "My Hand",
                placements: dict[str, raster.Placement] | None = None, force: bool = False,
                progress: bool = True, workers: int | None = None, layout: str = "content",
@@ -112,12 +121,9 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
     naming built from `name`; `margins` (char → px) is the normalization margin of glyphs that were
     not normalized with `raster.default_margin(size)`.
     """
-    out = outfiles.check_output(out, force, FONT_SUFFIXES)
+    out, ttf = check_fonts(out, ttf, force)
     targets = {out.suffix.lower()[1:]: out}
     if ttf is not None:
-        ttf = outfiles.check_output(ttf, force, (".ttf",))
-        if "ttf" in targets:
-            raise InputError("two TrueType outputs", ttf, "give --out as .otf when you also ask for --ttf")
         targets["ttf"] = ttf
     sources = sources or {}
     _check_glyphs(glyphs, sources)
@@ -159,7 +165,6 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
     seconds["check"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    for flavour, path in targets.items():
-        outfiles.write_atomic(path, fonts[flavour], force)
+    outfiles.write_all({path: fonts[flavour] for flavour, path in targets.items()}, force)
     seconds["write"] = time.perf_counter() - t0
     return BuildReport(len(glyphs), {targets[f]: len(fonts[f]) for f in flavours}, seconds, checks)

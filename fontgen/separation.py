@@ -231,10 +231,8 @@ def check_outlines(font: str | Path, chars: str | None = None, sample: int = SAM
     """Measure stroke separation of `font` and the template font; write the JSON and the sheet if asked."""
     from fontgen import preview
 
-    if json_out is not None:
-        json_out = outfiles.check_output(json_out, force, (".json",))
-    if sheet_out is not None:
-        sheet_out = outfiles.check_output(sheet_out, force, (".png",))
+    json_out, sheet_out = outfiles.check_outputs([(json_out, (".json",), outfiles.MB),
+                                                  (sheet_out, (".png",), 8 * outfiles.MB)], force)
     face = preview.font_face(font)
     reference = templates.find_face()
     mapped, ref_mapped = templates.mapped_chars(face), templates.mapped_chars(reference)
@@ -253,9 +251,10 @@ def check_outlines(font: str | Path, chars: str | None = None, sample: int = SAM
     picked = complex_chars(named, sample, mapped & ref_mapped, folder=folder)
     strokes = {ch: n for ch in picked if folder is not None and (n := stroke_count(folder, ch)) is not None}
     check = OutlineCheck(face, reference, picked, strokes, separation(face, picked), separation(reference, picked))
+    files = {}
     if json_out is not None:
-        text = json.dumps(check.as_json(), ensure_ascii=False, indent=1)
-        outfiles.write_atomic(json_out, text.encode("utf-8"), force)
+        files[json_out] = json.dumps(check.as_json(), ensure_ascii=False, indent=1).encode("utf-8")
     if sheet_out is not None:
-        outfiles.write_atomic(sheet_out, preview.png_bytes(sheet(check)), force)
+        files[sheet_out] = preview.png_bytes(sheet(check))
+    outfiles.write_all(files, force)
     return check
