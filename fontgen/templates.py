@@ -1,4 +1,4 @@
-"""Render template glyphs from a font file into normalized S×S ink maps (cached as .npy).
+"""Render template glyphs from a font file into normalized S×S ink maps (cached as .npz, checked at load).
 
 The template font gives the model each character's structure. Faces are found with fontconfig by
 family name (never by collection index) so the same call works wherever the font is installed:
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 from fontgen import cachepaths, raster
 from fontgen.errors import InputError
 
+log = logging.getLogger(__name__)
 DEFAULT_FAMILY = "Noto Sans CJK SC"
 PACKAGES = {DEFAULT_FAMILY: "fonts-noto-cjk", "AR PL KaitiM GB": "fonts-arphic-gkai00mp"}  # Debian
 CACHE_VERSION = 1
@@ -140,11 +143,9 @@ def render(chars, size: int = 64, face: FontFace | None = None, margin: int | No
     digest = hashlib.sha256(
         json.dumps([CACHE_VERSION, face.key, size, margin, "".join(chars)]).encode()).hexdigest()[:20]
     path = cache_dir() / f"{face.path.stem}-{size}-{digest}.npz"
-    if cache and path.exists():
-        with np.load(path) as z:
-            kept = list(str(z["chars"]))
-            place = {c: raster.Placement(*p) for c, p in zip(kept, z["placement"].tolist())}
-            return Templates(kept, z["ink"], place)
+    cached = _read_cache(path, chars, size) if cache else None
+    if cached is not None:
+        return cached
 
     mapped = mapped_chars(face)
     font = ImageFont.truetype(str(face.path), RENDER_PX, index=face.index)
@@ -165,12 +166,58 @@ def render(chars, size: int = 64, face: FontFace | None = None, margin: int | No
         place[ch] = placement_of(ink, origin, RENDER_PX)
     arr = np.stack(inks) if inks else np.zeros((0, size, size), np.uint8)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, chars=np.array("".join(kept)), ink=arr,
-                 placement=np.array([[place[c].cx, place[c].cy, place[c].side] for c in kept], np.float32).reshape(-1, 3))
-        os.replace(tmp, path)
+        _write_cache(path, kept, arr, place)
     return Templates(kept, arr, place)
+
+
+_noticed: set[Path] = set()  # cache entries already reported as bad in this process
+
+
+def _read_cache(path: Path, chars: list[str], size: int) -> Templates | None:
+    """The cached templates, or None if there are none or the entry is unusable (truncated, garbage,
+    wrong shapes): it is then rendered again and replaced, with one notice, instead of failing every run."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:  # a zip: members are CRC-checked as they are read
+            if sorted(z.files) != ["chars", "ink", "placement"]:
+                raise ValueError(f"members {sorted(z.files)}")
+            names, ink, placement = z["chars"], z["ink"], z["placement"]
+        if names.dtype.kind != "U" or names.ndim != 0:
+            raise ValueError(f"chars is {names.dtype} {names.shape}")
+        kept = list(str(names))
+        n = len(kept)
+        if ink.dtype != np.uint8 or ink.shape != (n, size, size):
+            raise ValueError(f"ink is {ink.dtype} {ink.shape}, expected uint8 {(n, size, size)}")
+        if placement.dtype != np.float32 or placement.shape != (n, 3) or not np.isfinite(placement).all():
+            raise ValueError(f"placement is {placement.dtype} {placement.shape}")
+        wanted = iter(chars)
+        if not all(ch in wanted for ch in kept):  # the kept characters, in the order asked for
+            raise ValueError("characters that were not asked for")
+        if n and not ink.reshape(n, -1).any(axis=1).all():
+            raise ValueError("a blank glyph")
+    except Exception as exc:  # whatever a damaged file raises (BadZipFile, EOFError, ValueError, ...)
+        if path not in _noticed:
+            _noticed.add(path)
+            log.warning("notice: the template cache entry %s is damaged (%s); rendering it again", path,
+                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return None
+    place = {c: raster.Placement(*p) for c, p in zip(kept, placement.tolist())}
+    return Templates(kept, ink, place)
+
+
+def _write_cache(path: Path, kept: list[str], ink: np.ndarray, place: dict[str, raster.Placement]) -> None:
+    """Write the entry under a name of its own, then rename: concurrent runs never mix their bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    placement = np.array([[place[c].cx, place[c].cy, place[c].side] for c in kept], np.float32).reshape(-1, 3)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, chars=np.array("".join(kept)), ink=ink, placement=placement)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def content_ink(chars: list[str], fallback: np.ndarray, family: str, size: int,
