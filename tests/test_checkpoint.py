@@ -63,7 +63,8 @@ def _commands(w, tmp):
     return {
         "export": ["export", "--checkpoint", str(w["evil_gan"]), "--out", str(tmp / "m1")],
         "export legacy": ["export", "--checkpoint", str(w["evil_legacy"]), "--out", str(tmp / "m2")],
-        "export --ocr": ["export", "--checkpoint", str(w["gan"]), "--ocr", str(w["evil_ocr"]), "--out", str(tmp / "m3")],
+        "export --ocr": ["export", "--checkpoint", str(w["gan"]), "--ocr", str(w["evil_ocr"]),
+                         "--out", str(tmp / "m3")],
         "train gan --resume": ["train", "gan", "--data", str(w["data"]), "--ocr", str(w["ocr"]),
                                "--out", str(w["evil_gan"].parent), "--resume", *tiny],
         "train gan --ocr": ["train", "gan", "--data", str(w["data"]), "--ocr", str(w["evil_ocr"]),
