@@ -8,6 +8,9 @@ Bad input raises `InputError`; the group prints it on one line and exits with co
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+
 import click
 
 from fontgen.errors import InputError
@@ -39,16 +42,30 @@ class InkLevel(click.ParamType):
         return level
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    """SIGTERM as SystemExit(143): cleanup code runs (temp files removed, worker pools terminated)."""
+    signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise SystemExit(128 + signum)
+
+
 class FontgenGroup(click.Group):
-    """Turns library `InputError`s into one-line errors (exit 2); `--verbose` keeps the traceback."""
+    """Turns library `InputError`s into one-line errors (exit 2); `--verbose` keeps the traceback.
+
+    While a command runs, SIGTERM exits with code 143 after cleaning up, as Ctrl-C does.
+    """
 
     def invoke(self, ctx: click.Context):
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main else None
         try:
             return super().invoke(ctx)
         except InputError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             raise BadInput(exc.message) from None
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=FontgenGroup,

@@ -10,20 +10,71 @@ would copy OpenCV's (and onnxruntime's) thread pools without their threads, and 
 on a lock one of them held (seen under load). Scripts that call this therefore need the usual
 `if __name__ == "__main__":` guard. Workers set OpenCV to one thread, so two workers on two cores
 do not oversubscribe. `workers=1` runs everything in this process.
+
+The processes never outlive this one. The forkserver and the resource tracker start without the
+current folder on `sys.path` (PYTHONSAFEPATH), so a `fontgen/` folder where the user stands is never
+imported in place of the installed one. Each worker watches this process and exits as soon as it is
+gone, even after a SIGKILL; with no worker left the forkserver sees its clients gone and exits too,
+removing the `pymp-*` folder of its socket, and the resource tracker follows. An exception here
+(SIGTERM, which the CLI turns into SystemExit, or Ctrl-C) terminates the workers instead of waiting
+for their chunks.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import select
+import shutil
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Sequence
 
-# Imported once by the forkserver, so each worker starts with them loaded.
-PRELOAD = ("numpy", "cv2", "fontgen.vectorize", "fontgen.fontbuild", "fontgen.validate")
+# Imported once by the forkserver, so each worker starts with them loaded; this module first, so the
+# forkserver knows the folder to remove when it exits.
+PRELOAD = ("fontgen.parallel", "numpy", "cv2", "fontgen.vectorize", "fontgen.fontbuild", "fontgen.validate")
+# Set only while the forkserver starts: the multiprocessing temp folder that holds its socket.
+FOLDER_VAR = "_FONTGEN_FORKSERVER_FOLDER"
+
+_folder = os.environ.pop(FOLDER_VAR, None)
+if _folder:  # this process is the forkserver: it outlives the parent when that is killed
+    atexit.register(shutil.rmtree, _folder, ignore_errors=True)
 
 
-def _start(init: Callable | None, init_args: tuple) -> None:
+def _wait_for_exit(pid: int) -> None:
+    """Block until process `pid` has ended (it may be a zombie nobody reaped yet)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):  # no pidfd (not Linux, or Linux < 5.3): poll
+        while True:
+            try:
+                os.kill(pid, 0)
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        return
+            except (ProcessLookupError, FileNotFoundError):
+                return
+            except OSError:
+                pass
+            time.sleep(0.5)
+    select.select([fd], [], [])
+
+
+def _exit_with(pid: int) -> None:
+    """End this worker when process `pid` ends: nothing else tells it after a SIGKILL of `pid`."""
+    def watch() -> None:
+        _wait_for_exit(pid)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _start(parent: int, init: Callable | None, init_args: tuple) -> None:
+    _exit_with(parent)
     import cv2
 
     cv2.setNumThreads(1)
@@ -59,6 +110,7 @@ def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | 
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(list(PRELOAD))
+            start_forkserver()
         import cv2
 
         # Stop OpenCV's thread pool before forking: a child that inherits the pool's condition
@@ -66,10 +118,44 @@ def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | 
         threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         try:
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start, initargs=(init, init_args)) as pool:
+            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start,
+                                       initargs=(os.getpid(), init, init_args))
+            try:
                 for done in pool.map(work, chunks):
                     results.extend(done)
                     bar.update(len(done))
+            except BaseException:
+                terminate(pool)
+                raise
+            pool.shutdown()
         finally:
             cv2.setNumThreads(threads)
     return results
+
+
+def start_forkserver() -> None:
+    """Start the forkserver (and the resource tracker) unless running: no current folder on their
+    `sys.path`, and told which folder to remove when they exit."""
+    from multiprocessing import forkserver, util
+
+    wanted = {"PYTHONSAFEPATH": "1", FOLDER_VAR: util.get_temp_dir()}
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started, terminate the workers (not wait for their chunks)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
