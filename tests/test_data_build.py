@@ -184,3 +184,32 @@ def test_preview_grid_shows_writers_by_characters(small, tmp_path):
     img = Image.open(grid)
     rows = 1 + len(manifest["writers"])
     assert img.size[1] == rows * (SIZE + 2) and img.size[0] > 5 * SIZE
+
+
+def test_evaluation_only_sources_are_refused_and_recorded(tmp_path, monkeypatch):
+    """A font whose family name hashes into the evaluation-only list never enters a dataset; the
+    manifest counts the refusal without naming the source."""
+    from training.data import heldout
+
+    listed = tmp_path / "heldout.txt"
+    listed.write_text(f"# test list\n{heldout.digest('Noto Serif CJK SC')}\n", encoding="utf-8")
+    monkeypatch.setattr(heldout, "LIST", listed)
+    charset = tmp_path / "chars.txt"
+    charset.write_text("永和九年岁在癸丑暮春之初会于会稽山阴", encoding="utf-8")
+    manifest = build.build(tmp_path / "ds", size=SIZE, charset=str(charset), synthetic=0, seed=3,
+                           fonts="noto-sans-sc,noto-serif-sc", workers=1)
+    assert [w["name"] for w in manifest["writers"]] == ["noto-sans-sc"]
+    refused = [s for s in manifest["skipped"] if s.get("refused")]
+    assert len(refused) == 1 and "noto" not in json.dumps(refused).lower()
+    assert manifest["evaluation_only"] == {"list": "heldout.txt", "list_sha256": heldout.digest_file(listed),
+                                           "refused": 1}
+    assert not list((tmp_path / "ds").rglob("noto-serif-sc"))
+
+
+def test_evaluation_only_list_is_the_shared_one():
+    """The builder checks against the project's list (hashes only), not an empty or stale copy."""
+    from training.data import heldout
+
+    assert len(heldout.hashes()) >= 2 and all(len(h) == 64 for h in heldout.hashes())
+    assert heldout.refused("", [" Some Family "]) is False
+    assert heldout.digest(" Noto Sans ") == heldout.digest("noto sans")

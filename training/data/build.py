@@ -18,7 +18,7 @@ import numpy as np
 
 from fontgen import charsets, templates
 from fontgen.errors import InputError
-from training.data import fontwriters, layout, penwriters, sources
+from training.data import fontwriters, heldout, layout, penwriters, sources
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,21 @@ def _pen_task(args) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _refuse(skipped: list[dict]) -> None:
+    """Record an evaluation-only source without its name: the list is kept as hashes so that nobody
+    tuning the model learns which hands it is judged on."""
+    log.warning("refusing a source: %s", heldout.REASON)
+    skipped.append({"writer": "(evaluation-only)", "reason": heldout.REASON, "refused": True})
+
+
 def _font_writers(fonts: list[sources.FontSource], chars: list[str], cache: Path, skipped: list[dict]):
     """Open every requested font writer; missing packages and unreadable fonts are skipped with a warning."""
     missing = sources.missing_packages(cache)
     opened = []
     for source in fonts:
+        if heldout.refused(source.package, []):
+            _refuse(skipped)
+            continue
         found = sources.font_files(cache, source)
         if found is None:
             if source.package in missing:
@@ -114,6 +124,9 @@ def _font_writers(fonts: list[sources.FontSource], chars: list[str], cache: Path
         files, record = found
         try:
             writer = fontwriters.open_font_writer(source, files, chars)
+        except fontwriters.RefusedFont:
+            _refuse(skipped)
+            continue
         except fontwriters.UnreadableFont as exc:
             log.warning("skipping writer %s: %s", source.name, exc)
             skipped.append({"writer": source.name, "package": source.package, "reason": str(exc)})
@@ -202,6 +215,8 @@ def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 1
 
         manifest = layout.manifest(size, charset, seed, layout.template_record(face), unseen_chars(chars, seed),
                                    list(entries.values()), skipped, start)
+        manifest["evaluation_only"] = {"list": heldout.LIST.name, "list_sha256": heldout.digest_file(),
+                                       "refused": sum(1 for s in skipped if s.get("refused"))}
         layout.commit(staging, out, manifest)
     except BaseException:
         layout.abort(staging)

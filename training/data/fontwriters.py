@@ -15,12 +15,16 @@ from PIL import ImageFont
 
 from fontgen import raster, templates
 from fontgen.errors import InputError
-from training.data import layout
+from training.data import heldout, layout
 from training.data.sources import FontSource
 
 
 class UnreadableFont(Exception):
     """A font file that fontTools or FreeType cannot parse: the writer is skipped with a warning."""
+
+
+class RefusedFont(UnreadableFont):
+    """An evaluation-only font (`heldout`): never rendered into a dataset."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,9 @@ class FontWriter:
                 "face": self.face, "licence": record["licence"]}
 
 
-def _face_index(path: Path, family: str) -> tuple[int, str]:
-    """Index and full name of the face of `path` whose family is `family` (any face if not given)."""
+def _face_index(path: Path, family: str) -> tuple[int, str, list[str]]:
+    """Index, full name and family names (IDs 1 and 16) of the face of `path` whose family is `family`
+    (any face if not given)."""
     from fontTools.ttLib import TTCollection, TTFont
 
     if path.suffix.lower() in (".ttc", ".otc"):
@@ -51,7 +56,8 @@ def _face_index(path: Path, family: str) -> tuple[int, str]:
         name = font["name"]
         fam = str(name.getDebugName(16) or name.getDebugName(1) or "")
         if not family or fam == family:
-            return i, f"{fam} {name.getDebugName(17) or name.getDebugName(2) or ''}".strip()
+            full = f"{fam} {name.getDebugName(17) or name.getDebugName(2) or ''}".strip()
+            return i, full, heldout.family_names(font)
     raise UnreadableFont(f"no face named {family!r}")
 
 
@@ -62,7 +68,9 @@ def open_font_writer(source: FontSource, files: list[Path], chars: list[str]) ->
     if not files:
         raise UnreadableFont(f"no font file matching {source.pattern} in package {source.package}")
     try:
-        index, face = _face_index(files[0], source.family)
+        index, face, families = _face_index(files[0], source.family)
+        if heldout.refused(source.package, families):
+            raise RefusedFont(heldout.REASON)
         char_file: dict[str, int] = {}
         wanted = {ord(ch): ch for ch in chars}
         for pos, path in enumerate(files):
