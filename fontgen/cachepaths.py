@@ -13,12 +13,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fontgen.errors import InputError
+
 STROKES_PACKAGE = "hanzi-writer-data"
 
 
 def root() -> Path:
-    return Path(os.environ.get("FONTGEN_CACHE") or os.path.join(
+    """The cache folder; InputError if it, or the nearest part of its path that exists, is not a folder."""
+    path = Path(os.environ.get("FONTGEN_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fontgen"))
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        problem = "the cache folder is a file" if existing == path else f"a file, in the way of the cache {path}"
+        raise InputError(problem, existing, "set FONTGEN_CACHE to a folder (or unset it)")
+    return path
 
 
 def sources_dir() -> Path:

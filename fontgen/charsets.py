@@ -2,15 +2,27 @@
 
 A charset spec is one or more parts joined by `+`: a known name (`gb2312`, `gb2312-1`, `gb2312-2`,
 `symbols`, `ascii`) or the path of a UTF-8 text file whose non-space characters form the set.
-`resolve("gb2312+symbols")` returns the characters in a fixed order without duplicates.
+`resolve("gb2312+symbols")` returns the characters in a fixed order without duplicates. A file
+whose name holds a `+` (`my+chars.txt`) is read as that file when it exists.
 """
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from fontgen.errors import InputError
+
+log = logging.getLogger(__name__)
+
+# Unicode general categories of code points that are never a glyph of their own.
+NOT_GLYPHS = {
+    "Mn": "a combining mark", "Mc": "a combining mark", "Me": "an enclosing mark",
+    "Cf": "a format character", "Cc": "a control character", "Cs": "a surrogate",
+    "Zs": "a space", "Zl": "a line separator", "Zp": "a paragraph separator",
+}
 
 
 def _gb2312_rows(first_row: int, last_row: int) -> tuple[str, ...]:
@@ -59,29 +71,62 @@ NAMED = {
 }
 
 
+def not_a_glyph(ch: str) -> str | None:
+    """What `ch` is if it cannot be a glyph of its own (a combining mark, a format, control or space
+    character), else None."""
+    return NOT_GLYPHS.get(unicodedata.category(ch))
+
+
 def from_text_file(path: str | Path) -> tuple[str, ...]:
-    """Every distinct non-whitespace character of a UTF-8 text file, in order of first appearance."""
+    """Every distinct character of a UTF-8 text file that can be a glyph, in order of first appearance.
+
+    Whitespace and a byte-order mark are ignored; other marks, format and control characters are
+    skipped with a notice naming them.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise InputError("the charset is a folder, not a text file", path,
+                         "give a text file of characters or a charset name such as gb2312")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError("charset file not found", path, "give a known charset name or an existing text file")
     except UnicodeDecodeError:
         raise InputError("charset file is not UTF-8 text", path, "save it as UTF-8")
-    chars = tuple(dict.fromkeys(ch for ch in text if not ch.isspace()))
+    except OSError as exc:
+        raise InputError(f"cannot read the charset file ({exc.strerror})", path, "give a readable text file")
+    distinct = [ch for ch in dict.fromkeys(text) if not ch.isspace()]
+    skipped = [ch for ch in distinct if not_a_glyph(ch)]
+    if skipped:
+        log.warning("notice: %s: skipped %d character(s) that cannot be glyphs of their own: %s", path,
+                    len(skipped), ", ".join(f"U+{ord(ch):04X} ({not_a_glyph(ch)})" for ch in skipped))
+    chars = tuple(ch for ch in distinct if not not_a_glyph(ch))
     if not chars:
         raise InputError("charset file holds no characters", path, "put the characters to cover in it")
     return chars
 
 
+def _exists(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except OSError:  # e.g. a name too long to be a file: characters typed in where a charset was meant
+        return False
+
+
 def resolve(spec: str) -> tuple[str, ...]:
     """Characters of a charset spec such as `gb2312+symbols` or `mychars.txt`, deduplicated."""
     chars: list[str] = []
-    for part in spec.split("+"):
-        part = part.strip()
+    pieces = spec.split("+")
+    start = 0
+    while start < len(pieces):
+        # The longest run of pieces that names an existing file is one part: file names may hold '+'.
+        end = next((end for end in range(len(pieces), start + 1, -1)
+                    if _exists("+".join(pieces[start:end]).strip())), start + 1)
+        part = "+".join(pieces[start:end]).strip()
+        start = end
         if part.lower() in NAMED:
             chars.extend(NAMED[part.lower()]())
-        elif part and Path(part).exists():
+        elif part and _exists(part):
             chars.extend(from_text_file(part))
         else:
             known = ", ".join(NAMED)

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from fontgen.charsets import not_a_glyph
 from fontgen.errors import InputError
 
 MAX_PIXELS = 4096 * 4096
@@ -22,38 +23,75 @@ _CODEPOINT = re.compile(r"^(?:U\+|u\+|uni|UNI|u)([0-9A-Fa-f]{4,6})$")
 
 
 def char_from_name(path: Path) -> str:
-    """The character a file stands for: its stem is the character itself or a code point."""
+    """The character a file stands for: its stem is the character itself or a code point.
+
+    Marks, format, control and space characters are refused: they have no glyph of their own.
+    """
     stem = path.stem
-    if len(stem) == 1:
-        return stem
+    ch = stem if len(stem) == 1 else None
     m = _CODEPOINT.match(stem)
     if m:
         cp = int(m.group(1), 16)
         if cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF:
-            return chr(cp)
-    raise InputError(
-        "file name is not one character", path,
-        "name each image after its character, e.g. 永.png, U+6C38.png or uni6C38.png",
-    )
+            ch = chr(cp)
+    if ch is None:
+        raise InputError(
+            "file name is not one character", path,
+            "name each image after its character, e.g. 永.png, U+6C38.png or uni6C38.png",
+        )
+    kind = not_a_glyph(ch)
+    if kind:
+        raise InputError(f"U+{ord(ch):04X} is {kind}, not a character with a glyph of its own", path,
+                         "remove the file, or name it after the character it shows")
+    return ch
 
 
 def load_ink(path: str | Path) -> np.ndarray:
     """Read an image as a float32 ink map in [0, 1], paper removed; raises InputError if unusable."""
     path = Path(path)
+    too_large = "scale it down to at most 4096×4096 px; 256 px per character is plenty"
     try:
         with Image.open(path) as im:
             if im.width * im.height > MAX_PIXELS:
-                raise InputError(
-                    f"image is too large ({im.width}×{im.height} px)", path,
-                    "scale it down to at most 4096×4096 px; 256 px per character is plenty",
-                )
+                raise InputError(f"image is too large ({im.width}×{im.height} px)", path, too_large)
             im.load()
-            rgba = np.asarray(im.convert("RGBA"), np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, InputError):
+            rgba = to_rgba(im)
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"image refused as a decompression bomb ({exc})", path, too_large)
+    except ValueError as exc:  # Pillow's limit on decompressed metadata (a zTXt/iCCP bomb)
+        if "decompressed" not in str(exc).lower():
             raise
+        raise InputError("image refused as a decompression bomb (its compressed data unpacks too large)",
+                         path, "save the image again without its metadata")
+    except (UnidentifiedImageError, OSError):
         raise InputError("not a readable image", path, "use PNG, JPEG or another format Pillow reads")
+    if is_solid_ink(rgba):
+        raise InputError("image is all ink (one dark colour, no paper)", path,
+                         "photograph or scan the character on light paper, or remove the file")
     return ink_from_rgba(rgba)
+
+
+def to_rgba(im: Image.Image) -> np.ndarray:
+    """Any Pillow image as RGBA floats in [0, 1]; 16- and 32-bit greys are scaled, not clipped at 255."""
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        grey = np.asarray(im, np.float32)
+        if im.mode.startswith("I;16"):
+            full = 65535.0
+        elif im.mode == "F" and grey.max(initial=0.0) <= 1.0:
+            full = 1.0
+        else:
+            full = 65535.0 if grey.max(initial=0.0) > 255 else 255.0
+        grey = np.clip(grey / full, 0.0, 1.0)
+        return np.dstack([grey, grey, grey, np.ones_like(grey)])
+    return np.asarray(im.convert("RGBA"), np.float32) / 255.0
+
+
+def is_solid_ink(rgba: np.ndarray) -> bool:
+    """An opaque image with nothing lighter than dark grey: no paper, so no character to find."""
+    if float(rgba[..., 3].min()) < 0.99:
+        return False
+    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float(np.percentile(gray, 99.9)) < 0.35
 
 
 def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
@@ -104,7 +142,14 @@ def read_folder(folder: str | Path) -> dict[str, tuple[Path, np.ndarray]]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not a folder", folder, "give a folder of per-character images")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # Subfolders and hidden files are skipped; anything else that is not a file is reported, not skipped.
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.is_dir())
+    for path in files:
+        if path.is_symlink() and not path.exists():
+            raise InputError("broken symbolic link (its target does not exist)", path,
+                             "point it at an image, or remove it")
+        if not path.is_file():
+            raise InputError("not a regular file (a FIFO, socket or device)", path, "remove it from the folder")
     if not files:
         raise InputError("folder is empty", folder, "put one image per character in it, e.g. 永.png")
     found: dict[str, tuple[Path, np.ndarray]] = {}

@@ -43,6 +43,8 @@ MISSING_H = 40
 SAMPLE_CELL = 56
 SAMPLE_PX = 128  # the writer's own characters are drawn from their sample at this size, as make-font traces them
 SAMPLE_COLUMNS = 4
+MAX_TEXT_LINES = 200  # a preview is one picture to look at: longer text only costs time and memory
+MAX_TEXT_CHARS = 5000
 MISSING_COLOUR = (210, 30, 30)
 CSS_FAMILY = "fontgen-specimen"
 FONT_FORMATS = {".otf": "opentype", ".ttf": "truetype", ".woff": "woff", ".woff2": "woff2"}
@@ -300,8 +302,13 @@ def beside(left: Image.Image, right: Image.Image) -> Image.Image:
 
 
 def check_text(text: str) -> None:
+    """A preview is a page: refuse empty text, and text too long to read in one picture."""
     if not text.strip():
         raise InputError("the preview text is empty", None, 'pass --text "永和九年" (any characters)')
+    lines = text.count("\n") + 1
+    if lines > MAX_TEXT_LINES or len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"the preview text is too long ({lines} lines, {len(text)} characters)", None,
+                         f"pass at most {MAX_TEXT_LINES} lines and {MAX_TEXT_CHARS:,} characters")
 
 
 def family_name(face: templates.FontFace) -> str:

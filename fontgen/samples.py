@@ -15,6 +15,7 @@ Every sample is a style reference, whether or not its character is in the font's
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from fontgen.errors import InputError
 
 SPECK_FRACTION = 0.005  # components under this share of all ink are dust, not strokes
 INK_LEVEL = 0.5
+ENOUGH = 3  # below this many samples the style is guessed from too little: say so
+
+log = logging.getLogger(__name__)
 
 
 def clean(ink: np.ndarray) -> np.ndarray | None:
@@ -72,4 +76,9 @@ def load(folder: str | Path, size: int, margin: int | None = None) -> Samples:
         paths.append(path)
         inks.append(cleaned)
         refs.append(raster.normalize(cleaned, size, margin))
+    if len(chars) == 1:
+        log.warning("warning: %s: only 1 sample; the style is guessed from a single character, so the font "
+                    "may look little like your hand. Write 4 or more characters", folder)
+    elif len(chars) < ENOUGH:
+        log.warning("notice: %s: only %d samples; 4 or more give a closer likeness of your hand", folder, len(chars))
     return Samples(chars, paths, inks, np.stack(refs), margin / size)

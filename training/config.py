@@ -13,6 +13,7 @@ Layers, later wins: the dataclass defaults, a preset (`cpu`, `paper`, or a YAML 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,20 +172,81 @@ def parse_override(text: str) -> dict:
     parts = key.strip().split(".")
     if not sep or len(parts) != 2:
         raise InputError(f"bad override '{text}'", None, "write section.key=value, e.g. train.iterations=500")
-    return {parts[0]: {parts[1]: yaml.safe_load(raw)}}
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise InputError(f"bad override '{text}': the value is not YAML ({_yaml_problem(exc)})", None,
+                         "write section.key=value, e.g. train.iterations=500")
+    return {parts[0]: {parts[1]: value}}
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: what is wrong and where."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def read_yaml(path: Path) -> dict:
+    """A config file's mapping; InputError (one line) for unreadable text, broken YAML or a non-mapping."""
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("config file is not UTF-8 text", path, "save it as UTF-8 YAML")
+    except yaml.YAMLError as exc:
+        raise InputError(f"config file is not valid YAML ({_yaml_problem(exc)})", path, "fix the YAML there")
+    if tree is not None and not isinstance(tree, dict):
+        raise InputError(f"config file holds a {type(tree).__name__}, not sections of keys", path,
+                         "write it as section: {key: value}, e.g. train: {iterations: 500}")
+    return tree or {}
 
 
 def load(preset: str = "cpu", overrides: list[str] = ()) -> Config:
     """Defaults ← preset YAML ← overrides; validated."""
     path = preset_path(preset)
-    cfg = merge(Config(), yaml.safe_load(path.read_text()) or {}, str(path))
+    cfg = merge(Config(), read_yaml(path), str(path))
     for text in overrides:
         merge(cfg, parse_override(text), "overrides")
     validate(cfg)
     return cfg
 
 
+# The least value each numeric setting may take; anything below it cannot train (counts, sizes,
+# steps) or means nothing (negative weights, budgets, rates). Settings not listed take any value.
+AT_LEAST = {
+    "model": {"base": 1, "max_mult": 1, "attn_level": 0, "style_base": 1, "style_dim": 1, "style_layers": 0,
+              "style_heads": 1, "proj_dim": 1, "d_base": 1, "d_scales": 1},
+    "critic": {"base": 1, "size": 8, "iterations": 1, "batch": 1, "weight_decay": 0, "warmup": 0, "max_minutes": 0},
+    "loss": {"adv": 0, "cls": 0, "structure": 0, "contrastive": 0, "gram": 0, "outline": 0, "l1": 0, "contour": 0},
+    "optim": {"warmup": 0, "decay_to": 0, "grad_clip": 0},
+    "data": {"writers_per_batch": 0},
+    "train": {"iterations": 1, "max_minutes": 0, "log_every": 1, "sample_every": 0, "save_every": 0, "keep": 0},
+}
+ABOVE_ZERO = {"critic": ("lr",), "loss": ("contour_sharpness", "temperature"), "optim": ("lr_g", "lr_d")}
+
+
+def _check_ranges(cfg: Config) -> None:
+    for section, limits in AT_LEAST.items():
+        for key, least in limits.items():
+            value = getattr(getattr(cfg, section), key)
+            if not (math.isfinite(value) and value >= least):
+                raise InputError(f"{section}.{key} must be at least {least}, not {value}", None,
+                                 f"set {section}.{key}={least} or more")
+    for section, keys in ABOVE_ZERO.items():
+        for key in keys:
+            value = getattr(getattr(cfg, section), key)
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(f"{section}.{key} must be a positive number, not {value}", None,
+                                 f"set {section}.{key} to a value above 0")
+    if not 0 <= cfg.optim.ema < 1 or not all(0 <= b < 1 for b in cfg.optim.betas):
+        raise InputError("optim.ema and optim.betas must lie in [0, 1)", None, "e.g. optim.ema=0.999")
+    if cfg.model.style_dim % cfg.model.style_heads:
+        raise InputError(f"model.style_dim {cfg.model.style_dim} does not split over {cfg.model.style_heads} "
+                         "model.style_heads", None, "make style_dim a multiple of style_heads")
+
+
 def validate(cfg: Config) -> None:
+    _check_ranges(cfg)
     s = cfg.model.size
     if s < 8 or s & (s - 1):
         raise InputError(f"model.size must be a power of two >= 8, not {s}")

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from fontgen.errors import InputError
 from fontgen.raster import to_model
+from training.data import layout
 
 SPLITS = {"train": "script", "test": "test", "template": "template"}
 CACHE_VERSION = 1
@@ -35,7 +36,17 @@ def read_manifest(root: Path) -> dict:
     if not path.is_file():
         raise InputError("not a dataset folder (no manifest.json)", root,
                          "build one with the dataset builder, or point --data at its folder")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return layout.parse_manifest(path)
+
+
+def check(root: str | Path, splits: tuple[str, ...] = ("train", "template")) -> None:
+    """Refuse a folder that is not a dataset with these splits, in moments: before a run starts."""
+    root = Path(root)
+    read_manifest(root)
+    for split in splits:
+        folder = root / SPLITS[split]
+        if not folder.is_dir() or next(folder.iterdir(), None) is None:
+            raise InputError(f"the dataset has no '{split}' glyphs", folder, "rebuild the dataset")
 
 
 def _list_split(root: Path, split: str) -> list[tuple[str, str, Path]]:

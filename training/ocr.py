@@ -68,6 +68,7 @@ def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
     state = checkpoint.load(last, map_location=dev) if resume else None  # a bad checkpoint is refused before any work
     if cc.batch % rt.world:
         raise InputError(f"critic.batch {cc.batch} does not split over {rt.world} processes")
+    datasets.check(data_dir)  # a wrong --data is refused before the run folder is made
     if rt.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"resolved config:\n{config.dump(cfg)}")

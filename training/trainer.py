@@ -96,6 +96,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     last = checkpoint.last_in(out_dir, resume)
     critic, critic_charset = checkpoint.load_critic(ocr_path)     # a bad checkpoint is refused before any work
     state = checkpoint.load(last, map_location=dev) if resume else None
+    datasets.check(data_dir)  # a wrong --data is refused before the run folder is made
     if rt.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"resolved config:\n{config.dump(cfg)}")

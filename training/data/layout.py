@@ -91,9 +91,36 @@ def load_manifest(root: Path) -> dict:
     path = Path(root) / MANIFEST
     if not path.exists():
         raise InputError("no manifest.json: not a fontgen dataset", root, "build one with `fontgen data build`")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest = parse_manifest(path)
     if manifest.get("format") != FORMAT:
         raise InputError(f"dataset format {manifest.get('format')!r} is not {FORMAT}", path, "rebuild the dataset")
+    return manifest
+
+
+def parse_manifest(path: Path) -> dict:
+    """A manifest.json read and checked for what every reader relies on (size, writers with name and
+    split), so a damaged one is one line naming it rather than a traceback wherever a field is used."""
+    fix = "rebuild the dataset with `fontgen data build`"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("the manifest is not UTF-8 text", path, fix)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the manifest is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                         path, fix)
+    except OSError as exc:
+        raise InputError(f"cannot read the manifest ({exc.strerror})", path, fix)
+    if not isinstance(manifest, dict):
+        raise InputError(f"the manifest holds a JSON {type(manifest).__name__}, not an object", path, fix)
+    size = manifest.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise InputError(f"the manifest's size is {size!r}, not a glyph size in pixels", path, fix)
+    writers = manifest.get("writers")
+    if not isinstance(writers, list) or not all(
+            isinstance(w, dict) and isinstance(w.get("name"), str) and isinstance(w.get("split"), str) for w in writers):
+        raise InputError("the manifest's writers are not a list of {name, split} records", path, fix)
+    if not isinstance(manifest.get("unseen_chars", ""), str):
+        raise InputError("the manifest's unseen_chars is not a string of characters", path, fix)
     return manifest
 
 
