@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
+from contextlib import contextmanager
 
 import click
 
@@ -42,10 +44,38 @@ class InkLevel(click.ParamType):
         return level
 
 
+TERMINATED = 128 + signal.SIGTERM
+
+
 def _exit_on_sigterm(signum, frame) -> None:
-    """SIGTERM as SystemExit(143): cleanup code runs (temp files removed, worker pools terminated)."""
-    signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise SystemExit(128 + signum)
+    raise SystemExit(TERMINATED)
+
+
+def _raise_dropped_exit(previous_hook):
+    """An unraisable-exception hook that raises SIGTERM again when its SystemExit was dropped."""
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is SystemExit and unraisable.exc_value.code == TERMINATED:
+            signal.raise_signal(signal.SIGTERM)
+        else:
+            previous_hook(unraisable)
+    return hook
+
+
+@contextmanager
+def sigterm_exits():
+    """While the block runs, SIGTERM is SystemExit(143): cleanup code runs (temp files removed, worker
+    pools terminated) as for Ctrl-C. Python drops an exception raised inside a garbage-collector
+    callback, so a signal that lands there is raised again until it ends the run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous, previous_hook = signal.signal(signal.SIGTERM, _exit_on_sigterm), sys.unraisablehook
+    sys.unraisablehook = _raise_dropped_exit(previous_hook)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
 
 
 class FontgenGroup(click.Group):
@@ -55,17 +85,13 @@ class FontgenGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context):
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main else None
         try:
-            return super().invoke(ctx)
+            with sigterm_exits():
+                return super().invoke(ctx)
         except InputError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             raise BadInput(exc.message) from None
-        finally:
-            if in_main:
-                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=FontgenGroup,

@@ -27,9 +27,11 @@ import multiprocessing
 import os
 import select
 import shutil
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Sequence
 
 # Imported once by the forkserver, so each worker starts with them loaded; this module first, so the
@@ -41,6 +43,9 @@ FOLDER_VAR = "_FONTGEN_FORKSERVER_FOLDER"
 _folder = os.environ.pop(FOLDER_VAR, None)
 if _folder:  # this process is the forkserver: it outlives the parent when that is killed
     atexit.register(shutil.rmtree, _folder, ignore_errors=True)
+    # Like the resource tracker, leave only when every client is gone (after the parent's own clean-up
+    # of the folder), not on a SIGTERM sent to the whole process group.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _wait_for_exit(pid: int) -> None:
@@ -74,6 +79,7 @@ def _exit_with(pid: int) -> None:
 
 
 def _start(parent: int, init: Callable | None, init_args: tuple) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the forkserver ignores it; a worker dies at once
     _exit_with(parent)
     import cv2
 
@@ -121,7 +127,11 @@ def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | 
             pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start,
                                        initargs=(os.getpid(), init, init_args))
             try:
-                for done in pool.map(work, chunks):
+                # Submitting starts the workers: a signal handled mid-start would leave one half-started
+                # (it dies with a traceback), so SIGTERM and Ctrl-C wait until every worker is up.
+                with signals_deferred():
+                    done_chunks = pool.map(work, chunks)
+                for done in done_chunks:
                     results.extend(done)
                     bar.update(len(done))
             except BaseException:
@@ -151,11 +161,32 @@ def start_forkserver() -> None:
                 os.environ[key] = value
 
 
+@contextmanager
+def signals_deferred(signals=(signal.SIGTERM, signal.SIGINT)):
+    """Hold these signals back until the block ends, then handle them as they would have been.
+
+    A signal mask would not do: any other thread (onnxruntime's, tqdm's) takes the signal instead
+    and Python still runs the handler in this thread, so the handlers are swapped for a recorder.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
+
+
 def terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel what has not started, terminate the workers (not wait for their chunks)."""
+    """Stop a pool now: terminate the workers (not wait for their chunks), drop the rest of the work."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle before Python 3.14
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
-    for process in processes:
-        process.join(5)
+    # With its workers gone the pool's manager thread ends at once; waiting for it here keeps it from
+    # racing the interpreter's exit (an "Exception ignored ... Bad file descriptor" on Python 3.11).
+    pool.shutdown(wait=True, cancel_futures=True)
