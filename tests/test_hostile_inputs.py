@@ -240,6 +240,8 @@ def test_train_with_broken_yaml_config_is_one_line(tmp_path):
     path.write_text("model: [1, 2\n", encoding="utf-8")
     result = run("train", "ocr", "--config", path, "--data", tmp_path, "--out", tmp_path / "run")
     assert_one_line_error(result, "bad.yaml", "YAML")
+    result = run("train", "ocr", "--config", tmp_path, "--data", tmp_path, "--out", tmp_path / "run")
+    assert_one_line_error(result, str(tmp_path), "folder")
 
 
 @pytest.mark.parametrize("override", ["train.iterations=-5", "critic.iterations=0", "data.batch=1",

@@ -124,6 +124,9 @@ def preset_path(name: str) -> Path:
     """A preset name (`cpu`, `paper`) or a YAML file path."""
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
+        if path.is_dir():
+            raise InputError("the config is a folder, not a YAML file", path,
+                             "give a YAML file or a preset name (cpu, paper)")
         if not path.is_file():
             raise InputError("config file not found", path, "give a YAML file or a preset name (cpu, paper)")
         return path
