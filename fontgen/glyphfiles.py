@@ -55,7 +55,7 @@ def load_ink(path: str | Path) -> np.ndarray:
             if im.width * im.height > MAX_PIXELS:
                 raise InputError(f"image is too large ({im.width}×{im.height} px)", path, too_large)
             im.load()
-            rgba = to_rgba(im)
+            rgba = np.asarray(eight_bit(im).convert("RGBA"), np.float32) / 255.0
     except Image.DecompressionBombError as exc:
         raise InputError(f"image refused as a decompression bomb ({exc})", path, too_large)
     except ValueError as exc:  # Pillow's limit on decompressed metadata (a zTXt/iCCP bomb)
@@ -71,19 +71,19 @@ def load_ink(path: str | Path) -> np.ndarray:
     return ink_from_rgba(rgba)
 
 
-def to_rgba(im: Image.Image) -> np.ndarray:
-    """Any Pillow image as RGBA floats in [0, 1]; 16- and 32-bit greys are scaled, not clipped at 255."""
-    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
-        grey = np.asarray(im, np.float32)
-        if im.mode.startswith("I;16"):
-            full = 65535.0
-        elif im.mode == "F" and grey.max(initial=0.0) <= 1.0:
-            full = 1.0
-        else:
-            full = 65535.0 if grey.max(initial=0.0) > 255 else 255.0
-        grey = np.clip(grey / full, 0.0, 1.0)
-        return np.dstack([grey, grey, grey, np.ones_like(grey)])
-    return np.asarray(im.convert("RGBA"), np.float32) / 255.0
+def eight_bit(im: Image.Image) -> Image.Image:
+    """16- and 32-bit greys (scanners write them) as 8-bit greys, scaled: Pillow's convert clips at 255,
+    which turns all but the darkest ink into paper. Other modes are returned as they are."""
+    if not (im.mode.startswith("I;16") or im.mode in ("I", "F")):
+        return im
+    grey = np.asarray(im, np.float32)
+    if im.mode.startswith("I;16"):
+        full = 65535.0
+    elif im.mode == "F" and grey.max(initial=0.0) <= 1.0:
+        full = 1.0
+    else:
+        full = 65535.0 if grey.max(initial=0.0) > 255 else 255.0
+    return Image.fromarray(np.round(np.clip(grey / full, 0.0, 1.0) * 255).astype(np.uint8))
 
 
 def is_solid_ink(rgba: np.ndarray) -> bool:

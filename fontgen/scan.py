@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fontgen import outfiles, sheet
+from fontgen import glyphfiles, outfiles, sheet
 from fontgen.errors import InputError
 
 SCAN_DPI = 200
@@ -64,8 +64,11 @@ def read_photo(path: Path) -> np.ndarray:
             if im.width * im.height > MAX_PHOTO_PIXELS:
                 raise InputError(f"image is too large ({im.width}×{im.height} px)", path,
                                  "scale it down to at most 64 megapixels")
-            rgb = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            rgb = np.asarray(glyphfiles.eight_bit(ImageOps.exif_transpose(im)).convert("RGB"))
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"image refused as a decompression bomb ({exc})", path,
+                         "scale it down to at most 64 megapixels") from None
+    except (UnidentifiedImageError, OSError):
         raise InputError("not a readable image", path, "give a photo or scan as JPEG, PNG or TIFF") from None
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 

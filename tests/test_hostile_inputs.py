@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from clicheck import assert_one_line_error
-from fontgen import charsets, glyphfiles, samples, templates
+from fontgen import charsets, glyphfiles, samples, scan, templates
 from fontgen.cli import cli
 from fontgen.errors import InputError
 from training import config
@@ -81,6 +81,19 @@ def test_16_bit_greyscale_png_is_read_at_its_depth(tmp_path):
     assert ink[32, 32] > 0.9 and ink[2, 2] < 0.1
     result = build_font(folder, tmp_path)
     assert result.exit_code == 0, result.output
+
+
+def test_16_bit_greyscale_scan_keeps_its_ink(tmp_path):
+    grey = np.where(stroke_image() > 0, 60000, 8000).astype(np.uint16)
+    Image.fromarray(grey).save(tmp_path / "page.png")
+    bgr = scan.read_photo(tmp_path / "page.png")
+    assert bgr[32, 32].max() < 60 and bgr[2, 2].min() > 200
+
+
+def test_decompression_bomb_photo_is_called_one(tmp_path):
+    (tmp_path / "page.png").write_bytes(png_claiming(20000, 20000))
+    result = run("scan", tmp_path / "page.png", "--out", tmp_path / "samples")
+    assert_one_line_error(result, "page.png", "decompression bomb")
 
 
 @pytest.mark.parametrize("name, kind", [("U+0301", "combining mark"), ("U+200B", "format character"),
