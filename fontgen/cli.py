@@ -457,8 +457,12 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 16 per core on CPU, 512 on GPU].")
 @click.option("--weight", type=InkLevel(), default="auto", show_default=True,
               help="Stroke weight: fitted to your samples, or the ink level outlines follow (128 = half ink, higher = thinner).")
+@click.option("--adapt", "adapt_mode", type=click.Choice(["off", "fast", "full"]), default="off", show_default=True,
+              help="Experimental: tune the model to your samples before generating (needs torch: pip install "
+                   "'fontgen[train]'). Closer to your hand on average, but strokes can break; see the README.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the adaptation (same seed, same font).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def make_font(samples, out, ttf, charset, name, model, device, batch, weight, force) -> None:
+def make_font(samples, out, ttf, charset, name, model, device, batch, weight, adapt_mode, seed, force) -> None:
     """Make a complete font in your handwriting from a few sample characters.
 
     \b
@@ -468,7 +472,7 @@ def make_font(samples, out, ttf, charset, name, model, device, batch, weight, fo
     from fontgen import makefont
 
     report = makefont.make_font(samples, out, ttf=ttf, charset=charset, name=name, model=model, device=device,
-                                batch=batch, force=force, weight=weight)
+                                batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed)
     click.echo(report.summary())
 
 

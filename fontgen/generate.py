@@ -101,6 +101,7 @@ class Generator:
         # CPU: one single-threaded run per core in flight, without NCHWc; GPU: one run at a time.
         glyph_threads, self.concurrent, skip = ((self.threads, 1, ()) if want_cuda
                                                 else (1, self.threads, CPU_SKIP_OPTIMIZERS))
+        self._glyph_options = (session_options(glyph_threads), providers, list(skip))
         self.style_session = self._session(ort, "style", session_options(self.threads), providers)
         self.glyph_session = self._session(ort, "glyph", session_options(glyph_threads), providers, skip)
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
@@ -120,6 +121,15 @@ class Generator:
         except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
             raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
                              modelfiles.REEXPORT)
+
+    def use_glyph_graph(self, graph: bytes) -> None:
+        """Generate with another glyph graph of the same signature (serialized ONNX; e.g. weights tuned to
+        one writer by `fontgen.finetune`), on the same device and settings."""
+        import onnxruntime as ort
+
+        opts, providers, skip = self._glyph_options
+        self.glyph_session = ort.InferenceSession(graph, sess_options=opts, providers=providers,
+                                                  disabled_optimizers=skip)
 
     @property
     def size(self) -> int:

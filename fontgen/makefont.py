@@ -49,6 +49,7 @@ class MakeFontReport:
     seconds: dict[str, float] = field(default_factory=dict)
     build: object = None  # pipeline.BuildReport
     weight: int = stroke_weight.HALF  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
+    adaptation: str = "adaptation off"  # `adapt.Fit.summary()`
 
     def summary(self) -> str:
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
@@ -56,7 +57,7 @@ class MakeFontReport:
         files = str(self.out) + (f" + {self.ttf}" if self.ttf else "")
         return (f"{files}: {self.samples + self.generated + self.symbols} glyphs ({self.samples} from samples, "
                 f"{self.generated} generated, {self.symbols} symbols from the template font) in {total:.1f} s "
-                f"({stages}); {self.weight_text()}; {self.build.quality()}")
+                f"({stages}); {self.adaptation}; {self.weight_text()}; {self.build.quality()}")
 
     def weight_text(self) -> str:
         if self.weight == stroke_weight.HALF:
@@ -73,11 +74,13 @@ def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:
 def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | None = None,
               charset: str = "gb2312+symbols+ascii", name: str = "My Hand", model: str | Path | None = None,
               device: str = "auto", batch: int | None = None, force: bool = False, progress: bool = True,
-              workers: int | None = None, weight: int | None = None) -> MakeFontReport:
+              workers: int | None = None, weight: int | None = None, adapt: str = "off",
+              seed: int = 0) -> MakeFontReport:
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`.
 
     `weight` is the ink level the generated glyphs are traced at (128 = half ink, higher thins,
-    `fontgen.weight`); None fits it to the writer's samples.
+    `fontgen.weight`); None fits it to the writer's samples. `adapt` (off, fast, full) tunes the model to
+    the samples first (`fontgen.adapt`, needs torch), drawing everything from `seed`.
     """
     from fontgen import generate, pipeline, samples
 
@@ -102,6 +105,11 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     seconds["templates"] = time.perf_counter() - t0
     mine = set(writer.chars)
     todo = [i for i, c in enumerate(tpl.chars) if c not in mine]
+
+    t0 = time.perf_counter()
+    fit = adapt_to(gen, style, writer, own, adapt, seed, progress)
+    style = fit.style
+    seconds["adapt"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     if weight is None:
@@ -132,4 +140,23 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     seconds["build"] = built.seconds.get("otf", 0.0) + built.seconds.get("ttf", 0.0)
     seconds["validate"] = built.seconds.get("check", 0.0)
     seconds["write"] = built.seconds.get("write", 0.0)
-    return MakeFontReport(out, ttf, len(writer.chars), len(todo), len(symbols), missing, seconds, built, weight)
+    return MakeFontReport(out, ttf, len(writer.chars), len(todo), len(symbols), missing, seconds, built, weight,
+                          fit.summary())
+
+
+def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool):
+    """Tune `gen` (in place: its glyph graph) and the style to the writer's samples; returns the `adapt.Fit`."""
+    from fontgen import adapt
+
+    index = own.index()
+    known = [i for i, c in enumerate(writer.chars) if c in index]
+    chars = [writer.chars[i] for i in known]
+    inputs = gen.inputs(own.ink[[index[c] for c in chars]], chars) if chars else None
+    fit = adapt.adapt(gen, style, inputs, writer.refs[known], mode=mode, seed=seed, progress=progress)
+    if fit.note and mode != "off":
+        log.warning("notice: %s", fit.summary())
+    if fit.weights is not None:
+        from fontgen import finetune
+
+        gen.use_glyph_graph(finetune.tuned_graph(finetune.load_graph(gen), fit.weights))
+    return fit

@@ -1,0 +1,91 @@
+"""Tune the generator itself to a writer's samples, with gradients (torch; the `train` extra).
+
+Where torch is installed, adaptation can move more than the 192 numbers of the style code: the glyph
+graph runs in torch (`onnxtorch`), its weights and the style code are tuned by Adam on the sample
+characters (the same pixel + edge loss and held-out stopping rule as `adapt`), and the tuned weights
+are written back into the graph that generates the font on onnxruntime.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def trainable(name: str, value: np.ndarray) -> bool:
+    """Every float weight but the fixed pixel-shuffle kernels (they place phases; learning them is meaningless)."""
+    return value.ndim >= 1 and "shuffle" not in name
+
+
+def load_graph(gen):
+    """The generator's glyph graph as an ONNX ModelProto."""
+    import onnx
+
+    return onnx.load(str(gen.info.graph("glyph")))
+
+
+def tuned_graph(graph, weights: dict[str, np.ndarray]) -> bytes:
+    """The glyph graph with tuned weights, serialized for `Generator.use_glyph_graph`."""
+    from fontgen.onnxtorch import with_weights
+
+    return with_weights(graph, weights).SerializeToString()
+
+
+class Tuner:
+    """The glyph graph in torch with its weights and one style code as parameters."""
+
+    def __init__(self, graph, names, z0: np.ndarray, widths: list[int], weight_lr: float, style_lr: float,
+                 threads: int):
+        import torch
+
+        from fontgen.onnxtorch import OnnxModule
+
+        torch.set_num_threads(threads)
+        self.net = OnnxModule(graph, train=trainable if weight_lr > 0 else (lambda n, v: False))
+        self.names, self.widths = names, widths
+        self.z = torch.nn.Parameter(torch.from_numpy(z0.astype(np.float32)))
+        groups = [{"params": [self.z], "lr": style_lr}]
+        if weight_lr > 0:
+            groups.append({"params": list(self.net.parameters()), "lr": weight_lr})
+        self.opt = torch.optim.Adam(groups, betas=(0.9, 0.999))
+
+    def _run(self, x):
+        import torch
+
+        codes = torch.split(self.z[None], self.widths, dim=1)
+        return self.net(**dict(zip(self.names, codes)), templates=x)["glyphs"][:, 0]
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> float:
+        import torch
+
+        self.opt.zero_grad()
+        loss = _loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean()
+        loss.backward()
+        self.opt.step()
+        return float(loss.detach())
+
+    def loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        import torch
+
+        with torch.no_grad():
+            return float(_loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean())
+
+    def state(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return self.z.detach().numpy().astype(np.float64).copy(), self.net.weights()
+
+
+def _loss(made, target):
+    """Per-glyph pixel + edge L1, as `adapt.glyph_loss` computes it in numpy."""
+    import torch
+    import torch.nn.functional as F
+
+    from fontgen.adapt import EDGE_WEIGHT
+
+    kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8.0
+    kernels = torch.stack([kx, kx.t()])[:, None]
+
+    def edges(img):
+        g = F.conv2d(img[:, None], kernels, padding=1)
+        return g.abs().sum(dim=1)
+
+    pixel = (made - target).abs().mean(dim=(1, 2))
+    return pixel + EDGE_WEIGHT * (edges(made) - edges(target)).abs().mean(dim=(1, 2))
