@@ -104,6 +104,7 @@ class Generator:
         self._glyph_options = (session_options(glyph_threads), providers, list(skip))
         self.style_session = self._session(ort, "style", session_options(self.threads), providers)
         self.glyph_session = self._session(ort, "glyph", session_options(glyph_threads), providers, skip)
+        self._check_signature()
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
         if want_cuda and self.device == "cpu":
             if device == "cuda":
@@ -121,6 +122,20 @@ class Generator:
         except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
             raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
                              modelfiles.REEXPORT)
+
+    def _check_signature(self) -> None:
+        """The graphs take and give what model.json says (style outputs, channels, size), so a folder whose
+        description and graphs disagree fails here instead of deep inside a run."""
+        style_out = [o.name for o in self.style_session.get_outputs()]
+        glyph_in = {i.name: i.shape for i in self.glyph_session.get_inputs()}
+        shape = glyph_in.get("templates") or []
+        ok = (style_out == list(self.info.style_names) and set(self.info.style_names) <= set(glyph_in)
+              and [o.name for o in self.glyph_session.get_outputs()] == ["glyphs"]
+              and len(shape) == 4 and shape[1:] == [self.channels, self.size, self.size])
+        if not ok:
+            raise InputError(f"the graphs do not match model.json (style outputs {style_out}, glyph inputs "
+                             f"{glyph_in}; model.json: {list(self.info.style_names)}, {self.channels} channel(s) "
+                             f"of {self.size} px)", self.info.folder / modelfiles.MODEL_JSON, modelfiles.REEXPORT)
 
     def use_glyph_graph(self, graph: bytes) -> None:
         """Generate with another glyph graph of the same signature (serialized ONNX; e.g. weights tuned to

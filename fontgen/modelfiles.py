@@ -82,7 +82,10 @@ def verify_graph(folder: Path, name: str, entry: dict) -> str:
         file, expected = entry["file"], entry["sha256"]
     except (TypeError, KeyError):
         raise InputError(f"model.json lacks the file or sha256 of the {name} graph", folder / MODEL_JSON, REEXPORT)
-    path = folder / file
+    path = folder / str(file)
+    if folder.resolve() not in path.resolve().parents:
+        raise InputError(f"model.json names a {name} graph outside the model folder ({file!r})", folder / MODEL_JSON,
+                         "keep every graph inside the model folder; " + REEXPORT)
     if not path.is_file():
         raise InputError(f"{name} graph is missing", path, REEXPORT)
     if sha256_file(path) != expected:
@@ -95,12 +98,14 @@ def load(folder: str | Path | None = None) -> ModelInfo:
     folder = resolve_dir(folder)
     meta = read_json(folder)
     entries = meta.get("graphs") or {}
+    if not isinstance(entries, dict):
+        raise InputError("model.json's graphs is not a table of graph files", folder / MODEL_JSON, REEXPORT)
     for name in REQUIRED_GRAPHS:
         if name not in entries:
             raise InputError(f"model.json lists no {name} graph", folder / MODEL_JSON, REEXPORT)
     graphs = {name: verify_graph(folder, name, entry) for name, entry in entries.items()}
     try:
-        return ModelInfo(
+        info = ModelInfo(
             folder=folder,
             size=int(meta["image_size"]),
             margin=int(meta["margin"]),
@@ -112,6 +117,11 @@ def load(folder: str | Path | None = None) -> ModelInfo:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"model.json lacks a valid field ({exc})", folder / MODEL_JSON, REEXPORT)
+    if not (8 <= info.size <= 4096 and 0 <= info.margin < info.size // 2 and info.style_names
+            and all(isinstance(n, str) for n in info.style_names)):
+        raise InputError("model.json's image_size, margin or style_outputs are out of range", folder / MODEL_JSON,
+                         REEXPORT)
+    return info
 
 
 def record_metrics(folder: str | Path, metrics: dict) -> Path:

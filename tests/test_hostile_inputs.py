@@ -7,6 +7,7 @@ any generation.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -281,3 +282,33 @@ def test_train_refuses_bad_data_before_it_starts(tmp_path):
     result = run("train", "ocr", "--config", "cpu", "--data", empty, "--out", out, "train.iterations=-5")
     assert_one_line_error(result, "train.iterations")
     assert not out.exists()
+
+
+def _model_copy(tmp_path, edit):
+    import shutil
+
+    from fontgen import modelfiles
+
+    folder = tmp_path / "model"
+    shutil.copytree(modelfiles.DEFAULT_DIR, folder)
+    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    edit(meta)
+    (folder / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m["graphs"]["glyph"].update(file="../../etc/passwd"), "outside the model folder"),
+    (lambda m: m.update(graphs=["style.onnx"]), "not a table of graph files"),
+    (lambda m: m.update(image_size=128), "do not match model.json"),
+    (lambda m: m.update(style_outputs=["writer_style"]), "do not match model.json"),
+    (lambda m: m.update(content_font=""), "do not match model.json"),
+    (lambda m: m.update(margin=40), "out of range"),
+])
+def test_model_json_inconsistent_with_its_graphs_is_refused(tmp_path, edit, message):
+    from fontgen import generate
+    from fontgen.errors import InputError
+
+    folder = _model_copy(tmp_path, edit)
+    with pytest.raises(InputError, match=message):
+        generate.Generator(folder, device="cpu")
