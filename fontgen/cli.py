@@ -24,6 +24,12 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+class InternalError(click.ClickException):
+    """A fault of fontgen itself: one line and a pointer to -v, exit code 1, no traceback."""
+
+    exit_code = 1
+
+
 class InkLevel(click.ParamType):
     """`auto` (None: fit to the writer's samples) or the ink level outlines follow, 1..254 (128 = half ink)."""
 
@@ -92,6 +98,13 @@ class FontgenGroup(click.Group):
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             raise BadInput(exc.message) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise InternalError(f"internal error ({type(exc).__name__}: {first}); run with -v for details") from None
 
 
 @click.group(cls=FontgenGroup,

@@ -312,3 +312,20 @@ def test_model_json_inconsistent_with_its_graphs_is_refused(tmp_path, edit, mess
     folder = _model_copy(tmp_path, edit)
     with pytest.raises(InputError, match=message):
         generate.Generator(folder, device="cpu")
+
+
+def test_internal_errors_are_one_line_exit_1_and_traceback_with_v(monkeypatch, tmp_path):
+    from fontgen import makefont
+    from fontgen.cli import cli
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.setattr(makefont, "make_font", broken)
+    args = ["make-font", "--samples", "examples/writer", "--out", str(tmp_path / "a.otf")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: internal error (ZeroDivisionError: division by zero); run with -v for details"]
+    verbose = CliRunner().invoke(cli, ["-v", *args])
+    assert isinstance(verbose.exception, ZeroDivisionError)
