@@ -39,7 +39,14 @@ def markdown(result: dict) -> str:
         f"split `{result['data']['split']}`: {len(result['writers'])} held-out writers, up to {s['max_chars']} "
         f"characters each, seed {s['seed']}, ink level {s.get('weight', 'auto')}. Recognizers: critic = "
         f"{result['recognizers']['critic'] or 'none'}; independent = {result['recognizers']['ocr'] or 'none'}.", "",
-        "## Summary (mean over writers)", "",
+        "## Real fonts and synthetic writers, apart (real hands are the headline)", "",
+        "| writers | refs | style gain | nearest-font gain | writers beating the nearest font | PP-OCRv5 gen / real RA |",
+        "|---|---|---|---|---|---|",
+        *[f"| {kind} | {r} | {fmt(m['style_gain']['all'])} | {fmt(m['nearest_style_gain']['all'])} "
+          f"| {m['beats_nearest_font']['writers']} of {m['beats_nearest_font']['of']} | {fmt(m['ocr_ra_vs_real'])} |"
+          for kind, summary in result.get("summary_by_kind", {}).items() for r, m in summary.items()],
+        "",
+        "## Summary (mean over all writers)", "",
         "| refs | critic RA gen / real | PP-OCRv5 RA gen / real | PP-OCRv5 RA template | gen / real RA | "
         "SSIM gen / template | L1 gen / template | style gain | nearest-font gain | writers beating the nearest font "
         "| FID (pooled) | IS gen / real |",
@@ -65,8 +72,8 @@ def markdown(result: dict) -> str:
                 f"| {fmt(m['style_gain'][key])} | {fmt(m['nearest_style_gain'][key])} |")
     lines += ["", "## Writers", "",
               "| writer | kind | chars (unseen) | refs | critic RA gen / real | PP-OCRv5 RA gen / real "
-              "| style gain | nearest font (gain) | ink level | FID |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| style gain | nearest font (gain) | ink level | weight ratio | FID |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["writers"]:
         near = w["nearest_font"]
         near_text = f"{near['font']} ({fmt(near['style_gain']['all'])})" if near else "–"
@@ -74,7 +81,8 @@ def markdown(result: dict) -> str:
             lines.append(
                 f"| {w['writer']} | {w['kind']} | {w['chars']} ({w['unseen_chars']}) | {r} "
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
-                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} | {fmt(m['fid'], 1)} |")
+                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} "
+                f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m['fid'], 1)} |")
     lines += ["", "## Sheets", ""]
     lines += [f"![{w['writer']}](sheets/{w['writer']}.png)" for w in result["writers"]]
     lines += ["", "## Notes", ""] + [f"- {n}" for n in result["notes"]]

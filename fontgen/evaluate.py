@@ -232,6 +232,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
         result["refs"][str(r)] = {
             "references": "".join(references[:r]), "ink_level": level,
+            "weight_ratio": weight_ratio(out, real),
             "critic_ra": ra(scored, "critic", unseen_mask), "ocr_ra": ra(scored, "ocr", unseen_mask),
             "ssim": subset_means(metrics.ssim(out, real), unseen_mask),
             "l1": subset_means(metrics.l1(out, real), unseen_mask),
@@ -248,6 +249,21 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
                            chars, unseen_mask, generated, real, tpl, SHEET_COLUMNS)
     result["_real_features"] = scored_real["features"]
     return result
+
+
+def weight_ratio(generated: np.ndarray, real: np.ndarray) -> float | None:
+    """Generated ink ÷ real ink over the same characters: 1.0 is the writer's stroke weight, under 1 thinner."""
+    total = float(real.sum(dtype=np.float64))
+    return float(generated.sum(dtype=np.float64)) / total if total else None
+
+
+KINDS = {"real": lambda kind: kind == "font", "synthetic": lambda kind: kind != "font"}
+
+
+def by_kind(writers: list[dict], refs: tuple[int, ...]) -> dict:
+    """The summary over real fonts (the headline: real hands) and over synthetic writers, apart."""
+    return {name: summarize(group, refs) for name, keep in KINDS.items()
+            if (group := [w for w in writers if keep(w["kind"])])}
 
 
 def _is(scored: dict) -> float | None:
@@ -301,12 +317,15 @@ def model_metrics(result: dict) -> dict:
     """What model.json keeps of a report: its protocol, the per-R summary over held-out writers and,
     per writer, d against the nearest training font's (the baseline it must beat)."""
     kept = {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
+    kept["summary_by_kind"] = {kind: summary for kind, summary in result.get("summary_by_kind", {}).items()}
     kept["writers"] = [
         {"writer": w["writer"], "kind": w["kind"], "template_d": w["template"]["d"]["all"],
          "nearest_font": (w["nearest_font"] or {}).get("font"),
          "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
          "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
          "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
+         "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
+         "style_gain": {r: v["style_gain"]["all"] for r, v in w["refs"].items()},
          "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
          "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
         for w in result["writers"]]
@@ -366,6 +385,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             },
             "notes": notes(readers),
             "summary": summarize(results, refs),
+            "summary_by_kind": by_kind(results, refs),
             "writers": [strip_private(w) for w in results],
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }

@@ -165,7 +165,14 @@ def test_eval_writes_report_md_and_sheets(model, dataset, tmp_path, ocr):
     assert len(writers[ef.SYNTHETIC]["refs"]["4"]["references"]) == 4
     assert saved["settings"]["weight"] == "auto"
     assert all(w["refs"][r]["ink_level"] in weight.LEVELS for w in saved["writers"] for r in ("2", "4"))
+    # Real fonts and synthetic writers are summarized apart; each writer's weight ratio is measured.
+    kinds = saved["summary_by_kind"]
+    assert set(kinds) == {"real", "synthetic"}
+    assert kinds["real"]["4"]["style_gain"]["all"] == writers["serif-regular"]["refs"]["4"]["style_gain"]["all"]
+    assert kinds["real"]["4"]["beats_nearest_font"]["of"] == 1
+    assert all(0.2 < w["refs"][r]["weight_ratio"] < 5 for w in saved["writers"] for r in ("2", "4"))
     md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| real | 4 |" in md and "| synthetic | 4 |" in md
     assert "| 4 |" in md and "serif-regular" in md and "Inception" in md
     for name in writers:
         from PIL import Image
