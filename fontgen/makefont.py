@@ -109,7 +109,8 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     t0 = time.perf_counter()
     fit = adapt_to(gen, style, writer, own, adapt, seed, progress)
     style = fit.style
-    seconds["adapt"] = time.perf_counter() - t0
+    if adapt != "off":
+        seconds["adapt"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     if weight is None:
@@ -148,6 +149,8 @@ def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool
     """Tune `gen` (in place: its glyph graph) and the style to the writer's samples; returns the `adapt.Fit`."""
     from fontgen import adapt
 
+    if mode == "off":
+        return adapt.Fit(style, mode)
     index = own.index()
     known = [i for i, c in enumerate(writer.chars) if c in index]
     chars = [writer.chars[i] for i in known]
