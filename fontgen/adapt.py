@@ -30,7 +30,6 @@ import numpy as np
 
 MODES = ("off", "fast", "full")
 MIN_SAMPLES = 2  # with one sample there is nothing to hold out, and the fit would copy it
-EDGE_WEIGHT = 1.0
 WEIGHT_LR = 1e-4  # Adam step of the glyph graph's weights
 STYLE_LR = 0.01  # Adam step of the style code, relative to its mean magnitude
 MIN_GAIN = 0.005  # relative drop of the held-out loss a fit must reach to be used
@@ -49,7 +48,7 @@ BUDGETS = {"fast": Budget(steps=40, folds=2, check=5), "full": Budget(steps=80, 
 
 @dataclass
 class Fit:
-    """The adapted model for one writer and what the fit measured (losses: mean per-glyph pixel + edge L1)."""
+    """The adapted model for one writer and what the fit measured (losses: `finetune.glyph_loss`, mean per glyph)."""
 
     style: dict[str, np.ndarray]
     mode: str
@@ -69,19 +68,6 @@ class Fit:
             return f"adaptation {self.mode}: {self.note}"
         return (f"adapted to the samples ({self.mode}: {self.steps} steps, held-out sample loss "
                 f"{self.loss_before:.3f} → {self.loss_after:.3f}, {self.seconds:.0f} s)")
-
-
-def glyph_loss(made: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per-glyph loss of model outputs against targets, float [N, S, S] in [-1, 1]: pixel L1 plus the L1
-    of 3×3 Sobel edge magnitudes (stroke outlines). `finetune` computes the same in torch."""
-    def edges(x):
-        p = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-        dx = (p[:, :-2, 2:] + 2 * p[:, 1:-1, 2:] + p[:, 2:, 2:]) - (p[:, :-2, :-2] + 2 * p[:, 1:-1, :-2] + p[:, 2:, :-2])
-        dy = (p[:, 2:, :-2] + 2 * p[:, 2:, 1:-1] + p[:, 2:, 2:]) - (p[:, :-2, :-2] + 2 * p[:, :-2, 1:-1] + p[:, :-2, 2:])
-        return (np.abs(dx) + np.abs(dy)) / 8.0
-
-    pixel = np.abs(made - target).mean(axis=(1, 2))
-    return pixel + EDGE_WEIGHT * np.abs(edges(made) - edges(target)).mean(axis=(1, 2))
 
 
 def folds_of(n: int, k: int, rng: np.random.Generator) -> list[np.ndarray]:

@@ -317,7 +317,7 @@ def model_metrics(result: dict) -> dict:
     """What model.json keeps of a report: its protocol, the per-R summary over held-out writers and,
     per writer, d against the nearest training font's (the baseline it must beat)."""
     kept = {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
-    kept["summary_by_kind"] = {kind: summary for kind, summary in result.get("summary_by_kind", {}).items()}
+    kept["summary_by_kind"] = result.get("summary_by_kind", {})
     kept["writers"] = [
         {"writer": w["writer"], "kind": w["kind"], "template_d": w["template"]["d"]["all"],
          "nearest_font": (w["nearest_font"] or {}).get("font"),

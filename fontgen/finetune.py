@@ -2,13 +2,17 @@
 
 Where torch is installed, adaptation can move more than the 192 numbers of the style code: the glyph
 graph runs in torch (`onnxtorch`), its weights and the style code are tuned by Adam on the sample
-characters (the same pixel + edge loss and held-out stopping rule as `adapt`), and the tuned weights
-are written back into the graph that generates the font on onnxruntime.
+characters (pixel + Sobel-edge L1, `glyph_loss`; `adapt` holds the stopping rule), and the tuned
+weights are written back into the graph that generates the font on onnxruntime.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+EDGE_WEIGHT = 1.0  # the edge term's weight beside the pixel L1
 
 
 def trainable(name: str, value: np.ndarray) -> bool:
@@ -17,10 +21,15 @@ def trainable(name: str, value: np.ndarray) -> bool:
 
 
 def load_graph(gen):
-    """The generator's glyph graph as an ONNX ModelProto."""
+    """The generator's glyph graph as an ONNX ModelProto (read once per file: the fit and make-font share it)."""
+    return _read_graph(str(gen.info.graph("glyph")))
+
+
+@functools.lru_cache(maxsize=2)
+def _read_graph(path: str):
     import onnx
 
-    return onnx.load(str(gen.info.graph("glyph")))
+    return onnx.load(path)
 
 
 def tuned_graph(graph, weights: dict[str, np.ndarray]) -> bytes:
@@ -58,7 +67,7 @@ class Tuner:
         import torch
 
         self.opt.zero_grad()
-        loss = _loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean()
+        loss = glyph_loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean()
         loss.backward()
         self.opt.step()
         return float(loss.detach())
@@ -67,25 +76,29 @@ class Tuner:
         import torch
 
         with torch.no_grad():
-            return float(_loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean())
+            return float(glyph_loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean())
 
     def state(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         return self.z.detach().numpy().astype(np.float64).copy(), self.net.weights()
 
 
-def _loss(made, target):
-    """Per-glyph pixel + edge L1, as `adapt.glyph_loss` computes it in numpy."""
-    import torch
+def glyph_loss(made, target):
+    """Per-glyph loss of model outputs against targets, float [N, S, S] in [-1, 1]: pixel L1 plus the L1
+    of 3×3 Sobel edge magnitudes (stroke outlines)."""
+    pixel = (made - target).abs().mean(dim=(1, 2))
+    return pixel + EDGE_WEIGHT * (_edges(made) - _edges(target)).abs().mean(dim=(1, 2))
+
+
+def _edges(img):
+    """|dx| + |dy| of the Sobel filter, divided by 8, zero padded."""
     import torch.nn.functional as F
 
-    from fontgen.adapt import EDGE_WEIGHT
+    return F.conv2d(img[:, None], _sobel(), padding=1).abs().sum(dim=1)
+
+
+@functools.lru_cache(maxsize=1)
+def _sobel():
+    import torch
 
     kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8.0
-    kernels = torch.stack([kx, kx.t()])[:, None]
-
-    def edges(img):
-        g = F.conv2d(img[:, None], kernels, padding=1)
-        return g.abs().sum(dim=1)
-
-    pixel = (made - target).abs().mean(dim=(1, 2))
-    return pixel + EDGE_WEIGHT * (edges(made) - edges(target)).abs().mean(dim=(1, 2))
+    return torch.stack([kx, kx.t()])[:, None]

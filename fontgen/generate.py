@@ -101,9 +101,9 @@ class Generator:
         # CPU: one single-threaded run per core in flight, without NCHWc; GPU: one run at a time.
         glyph_threads, self.concurrent, skip = ((self.threads, 1, ()) if want_cuda
                                                 else (1, self.threads, CPU_SKIP_OPTIMIZERS))
-        self._glyph_options = (session_options(glyph_threads), providers, list(skip))
+        self._glyph_options = (session_options(glyph_threads), providers, skip)
         self.style_session = self._session(ort, "style", session_options(self.threads), providers)
-        self.glyph_session = self._session(ort, "glyph", session_options(glyph_threads), providers, skip)
+        self.glyph_session = self._session(ort, "glyph", *self._glyph_options)
         self._check_signature()
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
         if want_cuda and self.device == "cpu":
@@ -114,11 +114,12 @@ class Generator:
         elif device == "auto" and not want_cuda and nvidia_gpu_present():
             log.warning("notice: a GPU is present but onnxruntime is the CPU build; %s to use it", GPU_EXTRA)
 
-    def _session(self, ort, name: str, opts, providers: list[str], skip: tuple[str, ...] = ()):
+    def _session(self, ort, name: str, opts, providers: list[str], skip=(), graph: bytes | None = None):
+        """A session for the model folder's graph `name`, or for `graph` (serialized ONNX) in its place."""
         path = self.info.graph(name)
         try:
-            return ort.InferenceSession(str(path), sess_options=opts, providers=providers,
-                                        disabled_optimizers=list(skip))
+            return ort.InferenceSession(graph if graph is not None else str(path), sess_options=opts,
+                                        providers=providers, disabled_optimizers=list(skip))
         except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
             raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
                              modelfiles.REEXPORT)
@@ -142,9 +143,7 @@ class Generator:
         one writer by `fontgen.finetune`), on the same device and settings."""
         import onnxruntime as ort
 
-        opts, providers, skip = self._glyph_options
-        self.glyph_session = ort.InferenceSession(graph, sess_options=opts, providers=providers,
-                                                  disabled_optimizers=skip)
+        self.glyph_session = self._session(ort, "glyph", *self._glyph_options, graph=graph)
 
     @property
     def size(self) -> int:
