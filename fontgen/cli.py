@@ -264,21 +264,28 @@ def data_preview(dataset, out, writers, chars, force) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Dataset folder to create.")
 @click.option("--size", default=64, show_default=True, help="Glyph size in pixels.")
+@click.option("--split-rule", type=click.Choice(["auto", "hwdb", "none"]), default="auto", show_default=True,
+              help="hwdb: HWDB1.0 writers 1-336 and HWDB1.1 writers 1001-1240 train, 337-420 and 1241-1300 test "
+                   "(the number the file name starts with); none: every writer trains; auto: hwdb when every "
+                   "file is numbered in those ranges, else none.")
 @click.option("--force", is_flag=True, help="Replace an existing non-empty --out folder.")
-def data_from_gnt(files, out, size, force) -> None:
+def data_from_gnt(files, out, size, split_rule, force) -> None:
     """Convert CASIA-HWDB .gnt files (one writer per file) into the dataset layout.
+
+    A truncated or damaged file keeps the samples before the bad byte; the error names file and offset.
 
     \b
     Example:
-      fontgen data from-gnt HWDB1.1trn_gnt/*.gnt --out /work/data/casia64
+      fontgen data from-gnt HWDB1.1trn_gnt/*.gnt HWDB1.1tst_gnt/*.gnt --out /work/data/casia64
     """
     from pathlib import Path
 
     from training.data import gnt
 
-    manifest = gnt.import_gnt([Path(f) for f in files], Path(out), size=size, force=force)
-    click.echo(f"{out}: {len(manifest['writers'])} writers, "
-               f"{sum(w['coverage'] for w in manifest['writers'])} glyphs")
+    manifest = gnt.import_gnt([Path(f) for f in files], Path(out), size=size, force=force, split_rule=split_rule)
+    splits = [w["split"] for w in manifest["writers"]]
+    click.echo(f"{out}: {splits.count('train')} training and {splits.count('test')} test writers "
+               f"(split rule {manifest['split_rule']}), {sum(w['coverage'] for w in manifest['writers'])} glyphs")
 
 
 @cli.group("train")

@@ -59,18 +59,64 @@ def test_gnt_round_trips_into_the_layout(tmp_path):
     assert not (tmp_path / "casia.tmp").exists()
 
 
-def test_truncated_gnt_names_the_offset_and_writes_nothing(tmp_path):
-    path = tmp_path / "bad.gnt"
-    _write_gnt(path)
+def test_hwdb_writers_go_to_their_split(tmp_path):
+    files = [tmp_path / f"{n}-c.gnt" for n in (1001, 1240, 1241)]
+    for i, path in enumerate(files):
+        _write_gnt(path, 10 * i)
+    out = tmp_path / "casia"
+    result = CliRunner().invoke(cli, ["data", "from-gnt", *map(str, files), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 training and 1 test writers (split rule hwdb)" in result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["split_rule"] == "hwdb"
+    assert {w["name"]: w["split"] for w in manifest["writers"]} == {"1001-c": "train", "1240-c": "train",
+                                                                      "1241-c": "test"}
+    assert sorted(p.name for p in (out / "script").iterdir()) == ["1001-c", "1240-c"]
+    assert [p.name for p in (out / "test").iterdir()] == ["1241-c"]
+
+    flat = tmp_path / "flat"
+    result = CliRunner().invoke(cli, ["data", "from-gnt", *map(str, files), "--out", str(flat), "--split-rule", "none"])
+    assert result.exit_code == 0 and not (flat / "test").exists()
+    assert json.loads((flat / "manifest.json").read_text(encoding="utf-8"))["split_rule"] == "none"
+
+
+def test_split_rules():
+    assert [gnt.hwdb_split(n) for n in ("1-f", "336", "337-f", "420", "421", "1000", "1001-c", "1240",
+                                        "1241-c", "1300", "1301", "w001")] == \
+        ["train", "train", "test", "test", None, None, "train", "train", "test", "test", None, None]
+    assert gnt.assign_splits(["1001", "w2"], "auto", [])[0] == "none"
+    with pytest.raises(InputError, match="does not start with a CASIA-HWDB writer number"):
+        gnt.assign_splits(["1001", "w2"], "hwdb", ["1001.gnt", "w2.gnt"])
+
+
+def test_truncated_gnt_keeps_what_came_before_and_names_the_offset(tmp_path):
+    good, path = tmp_path / "1001-c.gnt", tmp_path / "1241-c.gnt"
+    _write_gnt(good)
+    _write_gnt(path, 5)
     data = path.read_bytes()
     path.write_bytes(data[:-7])
     last = len(data) - (10 + SAMPLES[-1][1] * SAMPLES[-1][2])
+    out = tmp_path / "out"
     with pytest.raises(InputError, match=f"truncated sample at byte {last}"):
-        gnt.import_gnt([path], tmp_path / "out")
-    assert not (tmp_path / "out").exists() and not (tmp_path / "out.tmp").exists()
+        gnt.import_gnt([good, path], out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    stopped = {w["name"]: w for w in manifest["writers"]}["1241-c"]
+    assert stopped["coverage"] == 2 and stopped["source"]["stopped_at_byte"] == last
+    assert sorted(p.stem for p in (out / "test" / "1241-c").glob("*.png")) == sorted("永和")
+    assert len(list((out / "script" / "1001-c").glob("*.png"))) == 3
 
+    result = CliRunner().invoke(cli, ["data", "from-gnt", str(good), str(path), "--out", str(tmp_path / "again")])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and f"1241-c.gnt: truncated sample at byte {last}" in lines[0]
+    assert "2 characters before it were converted" in lines[0]
+
+
+def test_a_file_that_is_not_gnt_is_named_at_byte_0(tmp_path):
+    path = tmp_path / "notes.gnt"
+    path.write_bytes(b"%PDF-1.4 this is not a gnt file at all" * 4)
     result = CliRunner().invoke(cli, ["data", "from-gnt", str(path), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and f"byte {last}" in result.output
+    assert result.exit_code == 2 and "notes.gnt: not GNT data at byte 0" in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.tmp").exists()
 
 
 def test_corrupt_size_field_is_reported(tmp_path):
@@ -80,5 +126,5 @@ def test_corrupt_size_field_is_reported(tmp_path):
     second = 10 + SAMPLES[0][1] * SAMPLES[0][2]
     data[second:second + 4] = struct.pack("<I", 12345)
     path.write_bytes(bytes(data))
-    with pytest.raises(InputError, match=f"corrupt sample at byte {second}"):
+    with pytest.raises(InputError, match=f"not GNT data at byte {second}"):
         list(gnt.read_gnt(path))
