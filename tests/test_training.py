@@ -50,7 +50,7 @@ def critic_run(data, tmp_path_factory):
 def test_config_layers_and_overrides(tmp_path):
     cfg = config.load("cpu", ["optim.lr_g=3e-4", "loss.adversarial=bce", "optim.betas=[0.5, 0.9]"])
     assert cfg.optim.lr_g == 3e-4 and cfg.loss.adversarial == "bce" and cfg.optim.betas == (0.5, 0.9)
-    assert config.load("paper").data.refs_max == 30 and config.load("paper").loss.l1 == 20.0
+    assert config.load("paper").data.refs_max == 30 and config.load("paper").loss.outline == 20.0
     custom = tmp_path / "mine.yaml"
     custom.write_text("train:\n  iterations: 7\n")
     assert config.load(str(custom)).train.iterations == 7

@@ -62,15 +62,33 @@ class CriticConfig:
 
 
 @dataclass
+class RecognizerConfig:
+    """The seed protocol's recognizer (`fontgen train recognizer`): DenseNet-121 over the 3,755 GB2312
+    level-1 characters, trained on the dataset's training writers (seed: Adam 1e-4, batch 256)."""
+
+    iterations: int = 40000
+    batch: int = 256
+    lr: float = 1e-4
+    max_minutes: float = 0.0     # 0 = no wall-clock budget
+    save_every: int = 1000
+    keep: int = 2
+
+
+@dataclass
 class LossConfig:
-    """Generator loss weights (seed: adv 1, cls 1, structure 0.8, style 6.5, reconstruction 20)."""
+    """Generator loss weights and forms. The seed (DSF-GAN training.py): BCE adversarial 1, cls 1,
+    structure 0.8, contrastive ("style") 6.5, its reconstruction term is the Sobel-edge L1 (`outline`)
+    at 20, and its Gram term is added at 1 (`gram_form: seed`). Every preset states every key."""
 
     adversarial: str = "hinge"   # hinge | bce
     adv: float = 1.0
     cls: float = 1.0             # OCR critic classification of the generated glyph
     structure: float = 0.8       # re-encoded output vs template structure features
     contrastive: float = 6.5     # supervised contrastive loss on writer embeddings (seed "style")
-    gram: float = 1.0            # Gram matrices of critic features, generated vs target
+    gram: float = 1.0            # Gram style term, in the form `gram_form` names
+    gram_form: str = "critic"    # critic: L1 of channel Grams of critic features, generated vs target;
+                                 # seed: MSE of batch Grams of style-encoder writer vectors, the generated
+                                 # glyph re-encoded vs the references, x 1e4 (the seed's GramStyleLoss)
     outline: float = 5.0         # Sobel edge magnitude, generated vs target
     l1: float = 20.0             # pixel reconstruction (seed "reconstruction")
     contour: float = 0.0         # soft half-ink masks, generated vs target (not in the seed)
@@ -83,6 +101,7 @@ class OptimConfig:
     lr_g: float = 1e-4
     lr_d: float = 5e-5
     betas: tuple[float, float] = (0.0, 0.999)
+    weight_decay: float = 0.0    # Adam L2 penalty (seed: 1e-4)
     warmup: int = 100            # linear warm-up iterations
     decay_to: float = 1.0        # cosine decay to this fraction of the lr at the last iteration (1 = constant)
     grad_clip: float = 1.0       # 0 disables clipping
@@ -102,7 +121,7 @@ class TrainConfig:
     iterations: int = 20000
     max_minutes: float = 0.0     # stop (and save) after this much wall time; 0 = no limit
     seed: int = 0
-    amp: str = "bf16"            # bf16 | fp16 | none (CUDA only; CPU always runs fp32)
+    amp: str = "auto"            # auto (bf16 on CUDA) | bf16 | fp16 | none (CUDA only; CPU always runs fp32)
     device: str = "auto"         # auto | cpu | cuda
     log_every: int = 50
     sample_every: int = 500
@@ -114,6 +133,7 @@ class TrainConfig:
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     critic: CriticConfig = field(default_factory=CriticConfig)
+    recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -163,7 +183,7 @@ def merge(cfg: Config, tree: dict, where: str) -> Config:
     for name, values in (tree or {}).items():
         if not hasattr(cfg, name) or not isinstance(values, dict):
             raise InputError(f"unknown config section '{name}' in {where}", None,
-                             "sections: model, critic, loss, optim, data, train")
+                             "sections: model, critic, recognizer, loss, optim, data, train")
         for key, value in values.items():
             _set(getattr(cfg, name), key, value, where)
     return cfg
@@ -220,12 +240,14 @@ AT_LEAST = {
     "model": {"base": 1, "max_mult": 1, "attn_level": 0, "style_base": 1, "style_dim": 1, "style_layers": 0,
               "style_heads": 1, "proj_dim": 1, "d_base": 1, "d_scales": 1},
     "critic": {"base": 1, "size": 8, "iterations": 1, "batch": 1, "weight_decay": 0, "warmup": 0, "max_minutes": 0},
+    "recognizer": {"iterations": 1, "batch": 1, "max_minutes": 0, "save_every": 0, "keep": 0},
     "loss": {"adv": 0, "cls": 0, "structure": 0, "contrastive": 0, "gram": 0, "outline": 0, "l1": 0, "contour": 0},
-    "optim": {"warmup": 0, "decay_to": 0, "grad_clip": 0},
+    "optim": {"weight_decay": 0, "warmup": 0, "decay_to": 0, "grad_clip": 0},
     "data": {"writers_per_batch": 0},
     "train": {"iterations": 1, "max_minutes": 0, "log_every": 1, "sample_every": 0, "save_every": 0, "keep": 0},
 }
-ABOVE_ZERO = {"critic": ("lr",), "loss": ("contour_sharpness", "temperature"), "optim": ("lr_g", "lr_d")}
+ABOVE_ZERO = {"critic": ("lr",), "recognizer": ("lr",), "loss": ("contour_sharpness", "temperature"),
+              "optim": ("lr_g", "lr_d")}
 
 
 def _check_ranges(cfg: Config) -> None:
@@ -255,8 +277,12 @@ def validate(cfg: Config) -> None:
         raise InputError(f"model.size must be a power of two >= 8, not {s}")
     if cfg.loss.adversarial not in ("hinge", "bce"):
         raise InputError(f"loss.adversarial must be hinge or bce, not {cfg.loss.adversarial!r}")
-    if cfg.train.amp not in ("bf16", "fp16", "none"):
-        raise InputError(f"train.amp must be bf16, fp16 or none, not {cfg.train.amp!r}")
+    if cfg.loss.gram_form not in ("critic", "seed"):
+        raise InputError(f"loss.gram_form must be critic or seed, not {cfg.loss.gram_form!r}")
+    if cfg.train.amp not in ("auto", "bf16", "fp16", "none"):
+        raise InputError(f"train.amp must be auto, bf16, fp16 or none, not {cfg.train.amp!r}")
+    if cfg.train.device not in ("auto", "cpu", "cuda"):
+        raise InputError(f"train.device must be auto, cpu or cuda, not {cfg.train.device!r}")
     if not 1 <= cfg.data.refs_min <= cfg.data.refs_max:
         raise InputError("need 1 <= data.refs_min <= data.refs_max")
     if cfg.data.batch < 2:

@@ -56,6 +56,16 @@ def gram_style(fake_feat: torch.Tensor, real_feat: torch.Tensor) -> torch.Tensor
     return F.l1_loss(gram(fake_feat), gram(real_feat))
 
 
+SEED_GRAM_SCALE = 1e4
+
+
+def seed_gram(fake_style: torch.Tensor, ref_style: torch.Tensor) -> torch.Tensor:
+    """The seed's Gram term: style vectors [B, D] → batch Gram [B, B] / (B * D), MSE, x 1e4."""
+    def batch_gram(v):
+        return v @ v.t() / v.numel()
+    return SEED_GRAM_SCALE * F.mse_loss(batch_gram(fake_style), batch_gram(ref_style))
+
+
 SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 
 
@@ -68,6 +78,7 @@ def edges(x: torch.Tensor) -> torch.Tensor:
 
 
 def outline(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The seed's outline loss: L1 between Sobel gradient magnitudes."""
     return F.l1_loss(edges(fake), edges(target))
 
 

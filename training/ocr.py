@@ -72,6 +72,7 @@ def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
     if rt.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"resolved config:\n{config.dump(cfg)}")
+        log(rt.describe())
         (out_dir / "config.yaml").write_text(config.dump(cfg))
         log(f"checkpoints: {out_dir}/NNNNNN.pth and {last}")
         datasets.load_split(data_dir, "train")

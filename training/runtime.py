@@ -1,7 +1,8 @@
 """Where and how a training run executes: device, DDP from torchrun's environment, AMP, seeding,
 RNG state capture, learning-rate schedule. Shared by the GAN and OCR trainers.
 
-    rt = runtime.start("auto", "bf16", seed=0)   # reads RANK/WORLD_SIZE/LOCAL_RANK if torchrun set them
+    rt = runtime.start("auto", "auto", seed=0)   # reads RANK/WORLD_SIZE/LOCAL_RANK if torchrun set them
+    log(rt.describe())                           # device cuda:0 (NVIDIA H200), precision bf16, world size 1
     with rt.autocast(): ...
     rt.finish()
 """
@@ -17,6 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.distributed as dist
+
+from fontgen.errors import InputError
+
+PRECISION = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
 @dataclass
@@ -50,6 +55,11 @@ class Runtime:
         ids = [self.local_rank] if self.device.type == "cuda" else None
         return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids)
 
+    def describe(self) -> str:
+        """One line: where and how this run computes."""
+        name = f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""
+        return f"device {self.device}{name}, precision {PRECISION[self.amp_dtype]}, world size {self.world}"
+
     def any_true(self, flag: bool) -> bool:
         """True on every rank if any rank says so (a collective stop decision)."""
         if not self.ddp:
@@ -75,21 +85,34 @@ class Runtime:
             dist.destroy_process_group()
 
 
-def start(device: str = "auto", amp: str = "bf16", seed: int = 0) -> Runtime:
-    """Detect torchrun (RANK/WORLD_SIZE/LOCAL_RANK), pick the device, init the process group
-    (nccl on GPU, gloo on CPU), seed every RNG with seed + rank."""
+def resolve(device: str, amp: str, cuda: bool, bf16: bool = True) -> tuple[bool, torch.dtype | None]:
+    """(run on CUDA?, autocast dtype or None) for `train.device` / `train.amp` on a machine with or
+    without CUDA (and bf16 support): auto is CUDA with bf16 where there is a GPU, fp32 on the CPU."""
+    if device == "cuda" and not cuda:
+        raise InputError("train.device=cuda, but torch finds no CUDA GPU here", None,
+                         "use train.device=auto (or cpu), or install the CUDA build of torch")
+    use_cuda = cuda if device == "auto" else device == "cuda"
+    if not use_cuda or amp == "none":
+        return use_cuda, None
+    if amp == "auto":
+        return use_cuda, torch.bfloat16 if bf16 else torch.float16
+    return use_cuda, torch.bfloat16 if amp == "bf16" else torch.float16
+
+
+def start(device: str = "auto", amp: str = "auto", seed: int = 0) -> Runtime:
+    """Detect torchrun (RANK/WORLD_SIZE/LOCAL_RANK), pick the device and precision (`resolve`), init
+    the process group (nccl on GPU, gloo on CPU), seed every RNG with seed + rank."""
     rank = int(os.environ.get("RANK", 0))
     world = int(os.environ.get("WORLD_SIZE", 1))
     local = int(os.environ.get("LOCAL_RANK", 0))
-    use_cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
+    cuda = torch.cuda.is_available()
+    use_cuda, amp_dtype = resolve(device, amp, cuda, cuda and torch.cuda.is_bf16_supported())
     dev = torch.device(f"cuda:{local}" if use_cuda else "cpu")
     if use_cuda:
         torch.cuda.set_device(dev)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo", rank=rank, world_size=world)
-    amp_dtype = None
-    if use_cuda and amp != "none":
-        amp_dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    if amp_dtype is not None:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     seed_everything(seed + rank)

@@ -100,6 +100,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     if rt.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"resolved config:\n{config.dump(cfg)}")
+        log(rt.describe())
         (out_dir / "config.yaml").write_text(config.dump(cfg))
         log(f"checkpoints: {out_dir}/NNNNNN.pth and {last}\nsamples:     {out_dir / 'samples'}/NNNNNN.png")
 
@@ -112,10 +113,11 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     gen = build_generator(cfg.model).to(dev)
     disc = build_discriminator(cfg.model).to(dev)
     ema = copy.deepcopy(gen).eval().requires_grad_(False)
-    step_g, step_d = rt.wrap(GeneratorStep(gen)), rt.wrap(disc)
+    step_g = rt.wrap(GeneratorStep(gen, restyle=cfg.loss.gram_form == "seed"))
+    step_d = rt.wrap(disc)
     oc = cfg.optim
-    opt_g = torch.optim.Adam(gen.parameters(), lr=oc.lr_g, betas=oc.betas)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=oc.lr_d, betas=oc.betas)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=oc.lr_g, betas=oc.betas, weight_decay=oc.weight_decay)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=oc.lr_d, betas=oc.betas, weight_decay=oc.weight_decay)
     scaler_g, scaler_d = rt.scaler(), rt.scaler()
     start, origin = 0, {}
     if resume:
@@ -169,7 +171,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
         char_id = to_critic[torch.from_numpy(batch.char_id).to(dev)]
 
         with rt.autocast():
-            fake, z, structure, restructure = step_g(refs, templates)
+            fake, z, structure, restructure, writer_style, restyled = step_g(refs, templates)
 
         disc.requires_grad_(True)
         with rt.autocast():
@@ -193,7 +195,8 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
                 "cls": losses.classification(cls_logits.float(), char_id),
                 "structure": losses.structure_consistency(restructure, structure),
                 "contrastive": losses.supervised_contrastive(z.float(), writer_id, cfg.loss.temperature),
-                "gram": losses.gram_style(fake_feat.float(), real_feat.float()),
+                "gram": (losses.seed_gram(restyled.float(), writer_style.float()) if restyled is not None
+                         else losses.gram_style(fake_feat.float(), real_feat.float())),
                 "outline": losses.outline(fake.float(), targets),
                 "l1": torch.nn.functional.l1_loss(fake.float(), targets),
                 "contour": losses.contour(fake.float(), targets, cfg.loss.contour_sharpness),

@@ -122,11 +122,15 @@ class Generator(nn.Module):
 
 
 class GeneratorStep(nn.Module):
-    """Everything the generator loss needs from one call, so DDP sees a single forward per step."""
+    """Everything the generator loss needs from one call, so DDP sees a single forward per step.
 
-    def __init__(self, generator: Generator):
+    With `restyle`, the output is also read back by the style encoder as a one-reference set (the
+    seed's Gram term compares that with the references' writer style)."""
+
+    def __init__(self, generator: Generator, restyle: bool = False):
         super().__init__()
         self.generator = generator
+        self.restyle = restyle
 
     def forward(self, refs, templates):
         g = self.generator
@@ -135,4 +139,5 @@ class GeneratorStep(nn.Module):
         fake = g.synthesize(writer, glyph, structure)
         # structure consistency: re-encode the output, beside the same content-font channel (if any)
         restructure = g.structure_encoder(torch.cat([fake, templates[:, 1:]], 1))
-        return fake, g.style_encoder.embed(writer), structure, restructure
+        restyled = g.style(fake)[0] if self.restyle else None
+        return fake, g.style_encoder.embed(writer), structure, restructure, writer, restyled
