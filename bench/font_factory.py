@@ -26,7 +26,8 @@ import time
 from functools import partial
 from pathlib import Path
 
-from fontgen import charsets, fontbuild, templates, validate, vectorize
+from fontgen import charsets, templates
+from fontgen.font import build, validate, vectorize
 
 RESULTS = Path(__file__).resolve().parent / "results" / "font_factory.json"
 TARGET_S = 10.0
@@ -67,15 +68,15 @@ def bench_size(size: int, workers: int | None, keep: Path) -> dict:
 
     def trace(flavours, n_workers=workers):
         return vectorize.trace_many(glyphs, frames, workers=n_workers, progress=False,
-                                    finish=partial(fontbuild.prepare_glyph, flavours=flavours))
+                                    finish=partial(build.prepare_glyph, flavours=flavours))
 
     traced, vec_s = timed(lambda: trace(("otf",)))
-    otf, otf_s = timed(lambda: fontbuild.compile_otf(traced, fontbuild.FontInfo("Bench Serif")))
+    otf, otf_s = timed(lambda: build.compile_otf(traced, build.FontInfo("Bench Serif")))
     vec_cpu = cpu_timed(lambda: trace(("otf",), 1))
-    otf_cpu = cpu_timed(lambda: fontbuild.compile_otf(traced, fontbuild.FontInfo("Bench Serif")))
+    otf_cpu = cpu_timed(lambda: build.compile_otf(traced, build.FontInfo("Bench Serif")))
     cores = workers or os.cpu_count() or 1
     traced_both, vec_both_s = timed(lambda: trace(("otf", "ttf")))
-    ttf, ttf_s = timed(lambda: fontbuild.compile_ttf(traced_both, fontbuild.FontInfo("Bench Serif")))
+    ttf, ttf_s = timed(lambda: build.compile_ttf(traced_both, build.FontInfo("Bench Serif")))
     report, check_s = timed(lambda: validate.check_font(otf, glyphs, frames, workers=workers, progress=False))
     ttf_report = validate.check_font(ttf, glyphs, frames, workers=workers, progress=False)
     load_after = os.getloadavg()[0]

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import charsets, generate, makefont, raster, templates
+from fontgen import charsets, raster, templates
+from fontgen.font import makefont
+from fontgen.model import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "make_font.json"

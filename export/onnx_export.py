@@ -35,8 +35,9 @@ from torch import nn
 
 from export import parity
 from export.inference import inference_form
-from fontgen import modelfiles, outfiles, raster
+from fontgen import outfiles, raster
 from fontgen.errors import InputError
+from fontgen.model import modelfiles
 
 OPSET = 18
 STYLE_NAMES = ("writer_style", "glyph_style")

@@ -144,7 +144,7 @@ def template(chars, count, out, paper, dpi, force) -> None:
     Example:
       fontgen template --count 16 --out sheet.pdf --paper A4
     """
-    from fontgen import coverage, sheet
+    from fontgen.samples import coverage, sheet
 
     if chars and count:
         raise click.UsageError("give --chars or --count, not both")
@@ -168,7 +168,7 @@ def scan_cmd(photos, out, debug, force) -> None:
     Example:
       fontgen scan page1.jpg page2.jpg --out my_chars/ --debug scan.png
     """
-    from fontgen import scan
+    from fontgen.samples import scan
 
     pages = scan.scan(photos, out, debug=debug, force=force, progress=True)
     for res in pages:
@@ -384,7 +384,7 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
       fontgen preview MyHand.otf --text "永和九年" --out p.png --html specimen.html
       fontgen preview --samples my_chars/ --text "永和九年" --out p.png
     """
-    from fontgen import preview
+    from fontgen.quality import specimen
 
     if bool(font) == bool(samples):
         raise click.UsageError("give a FONT file or --samples (with an optional --model), not both")
@@ -392,9 +392,9 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
         raise click.UsageError("give --out (PNG) and/or --html (web page)")
     if html_out and not font:
         raise click.UsageError("--html needs a FONT file (make one with `fontgen make-font`)")
-    text = preview.DEFAULT_TEXT if text is None else text.replace("\\n", "\n")
-    missing = preview.write_previews(text, font=font, model=model, samples_dir=samples, out=out, html_out=html_out,
-                                     embed=embed, width=width, device=device, force=force)
+    text = specimen.DEFAULT_TEXT if text is None else text.replace("\\n", "\n")
+    missing = specimen.write_previews(text, font=font, model=model, samples_dir=samples, out=out, html_out=html_out,
+                                      embed=embed, width=width, device=device, force=force)
     if missing:
         click.echo(f"missing ({len(missing)}): {''.join(missing)}", err=True)
     click.echo(", ".join(p for p in (out, html_out) if p))
@@ -423,7 +423,7 @@ def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, wei
     Example:
       fontgen eval --model fontgen/assets/default --data data/ds --refs 4,8 --chars 200 --out report/
     """
-    from fontgen import evaluate
+    from fontgen.quality import evaluate
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
                                seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force)
@@ -433,7 +433,7 @@ def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, wei
         click.echo(f"R={r}: PP-OCRv5 RA {'–' if ocr is None else f'{ocr:.3f}'}, "
                    f"style gain {'–' if gain is None else f'{gain:.3f}'}")
     if record:
-        from fontgen import modelfiles
+        from fontgen.model import modelfiles
 
         path = modelfiles.record_metrics(modelfiles.resolve_dir(model), evaluate.model_metrics(result))
         click.echo(f"metrics recorded in {path}")
@@ -489,7 +489,7 @@ def make_font(samples, out, ttf, charset, name, model, device, batch, weight, ad
     Example:
       fontgen make-font --samples my_chars/ --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
     """
-    from fontgen import makefont
+    from fontgen.font import makefont
 
     report = makefont.make_font(samples, out, ttf=ttf, charset=charset, name=name, model=model, device=device,
                                 batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed)
@@ -513,12 +513,12 @@ def build_font(glyph_dir, out, ttf, name, workers, force) -> None:
     Example:
       fontgen build-font --glyphs examples/glyphs --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
     """
-    from fontgen import pipeline
+    from fontgen.font import factory
 
-    out, ttf = pipeline.check_fonts(out, ttf, force)  # fail before reading a large folder
-    glyphs, sources = pipeline.glyphs_from_folder(glyph_dir)
-    report = pipeline.build_font(glyphs, out, ttf=ttf, name=name, force=force, workers=workers,
-                                 layout="canvas", sources=sources)
+    out, ttf = factory.check_fonts(out, ttf, force)  # fail before reading a large folder
+    glyphs, sources = factory.glyphs_from_folder(glyph_dir)
+    report = factory.build_font(glyphs, out, ttf=ttf, name=name, force=force, workers=workers,
+                                layout="canvas", sources=sources)
     click.echo(report.summary())
 
 
@@ -540,10 +540,10 @@ def check_outlines(font, chars, sample, json_out, sheet_out, force) -> None:
     Example:
       fontgen check-outlines MyHand.otf --json outlines.json --sheet outlines.png
     """
-    from fontgen import separation
+    from fontgen.quality import outlinecheck
 
-    check = separation.check_outlines(font, chars=chars, sample=sample, json_out=json_out,
-                                      sheet_out=sheet_out, force=force)
+    check = outlinecheck.check_outlines(font, chars=chars, sample=sample, json_out=json_out,
+                                        sheet_out=sheet_out, force=force)
     click.echo(check.table())
 
 

@@ -36,7 +36,7 @@ from typing import Callable, Sequence
 
 # Imported once by the forkserver, so each worker starts with them loaded; this module first, so the
 # forkserver knows the folder to remove when it exits.
-PRELOAD = ("fontgen.parallel", "numpy", "cv2", "fontgen.vectorize", "fontgen.fontbuild", "fontgen.validate")
+PRELOAD = ("fontgen.parallel", "numpy", "cv2", "fontgen.font.vectorize", "fontgen.font.build", "fontgen.font.validate")
 # Set only while the forkserver starts: the multiprocessing temp folder that holds its socket.
 FOLDER_VAR = "_FONTGEN_FORKSERVER_FOLDER"
 

@@ -47,29 +47,29 @@ def slanted(ink: np.ndarray) -> np.ndarray:
 
 def make_dataset(root: Path) -> Path:
     """A dataset in the fontgen layout; the template font is Noto Sans CJK SC Regular."""
-    from training.data import layout
+    from fontgen import dataset_layout
 
     def write(folder: Path, ink: np.ndarray, names: list[str]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for ch, glyph in zip(names, ink):
-            layout.write_glyph(folder / f"{ch}.png", glyph)
+            dataset_layout.write_glyph(folder / f"{ch}.png", glyph)
 
     writers = []
     for name, (family, style) in TRAIN_FONTS.items():
         tpl = render(family, style)
-        write(layout.glyph_path(root, "train", name, "x").parent, tpl.ink, tpl.chars)
+        write(dataset_layout.glyph_path(root, "train", name, "x").parent, tpl.ink, tpl.chars)
         writers.append({"name": name, "split": "train", "kind": "font", "family": family, "style": style})
     for name, (family, style) in TEST_FONT.items():
         tpl = render(family, style)
-        write(layout.glyph_path(root, "test", name, "x").parent, tpl.ink, tpl.chars)
+        write(dataset_layout.glyph_path(root, "test", name, "x").parent, tpl.ink, tpl.chars)
         writers.append({"name": name, "split": "test", "kind": "font", "family": family, "style": style})
     base = render("Noto Sans CJK SC", "Regular")
-    write(layout.glyph_path(root, "test", SYNTHETIC, "x").parent, slanted(base.ink), base.chars)
+    write(dataset_layout.glyph_path(root, "test", SYNTHETIC, "x").parent, slanted(base.ink), base.chars)
     writers.append({"name": SYNTHETIC, "split": "test", "kind": "synthetic"})
-    write(root / layout.TEMPLATE_DIR, base.ink, base.chars)
-    manifest = {"format": layout.FORMAT, "size": SIZE, "unseen_chars": "".join(chars()[-UNSEEN:]),
+    write(root / dataset_layout.TEMPLATE_DIR, base.ink, base.chars)
+    manifest = {"format": dataset_layout.FORMAT, "size": SIZE, "unseen_chars": "".join(chars()[-UNSEEN:]),
                 "writers": writers}
-    (root / layout.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (root / dataset_layout.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return root
 
 
@@ -77,11 +77,12 @@ def train_critic(root: Path, steps: int = 60):
     """A tiny OCR critic trained for a few seconds on the training fonts (+ light jitter)."""
     import torch
     import torch.nn.functional as F
-    from training.data import layout
+    from fontgen import dataset_layout
     from training.models.critic import Critic
 
     charset = chars()
-    ink = np.stack([layout.read_glyph(layout.glyph_path(root, "train", w, c)) for w in TRAIN_FONTS for c in charset])
+    ink = np.stack([dataset_layout.read_glyph(dataset_layout.glyph_path(root, "train", w, c))
+                    for w in TRAIN_FONTS for c in charset])
     labels = torch.tensor([i for _ in TRAIN_FONTS for i in range(len(charset))])
     x = torch.from_numpy(ink.astype(np.float32) / 127.5 - 1.0)[:, None]
     torch.manual_seed(0)

@@ -8,14 +8,16 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="adaptation needs torch (the train extra)")
 
-from fontgen import adapt, finetune, generate, samples, templates  # noqa: E402
-from fontgen.onnxtorch import OnnxModule  # noqa: E402
+from fontgen import templates  # noqa: E402
+from fontgen.model import adapt, finetune, generate  # noqa: E402
+from fontgen.model.onnxtorch import OnnxModule  # noqa: E402
+from fontgen.samples import references  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def writer():
     gen = generate.Generator(None, device="cpu")
-    w = samples.load("examples/writer", gen.info.size, gen.info.margin)
+    w = references.load("examples/writer", gen.info.size, gen.info.margin)
     own = templates.render(w.chars, size=gen.info.size, face=templates.find_face(), margin=gen.info.margin)
     index = own.index()
     inputs = gen.inputs(own.ink[[index[c] for c in w.chars]], w.chars)
@@ -102,7 +104,7 @@ def test_without_torch_adaptation_says_what_installing_it_gives(monkeypatch, wri
 
 
 def test_make_font_with_adaptation_generates_with_the_tuned_graph(tmp_path, monkeypatch):
-    from fontgen import makefont
+    from fontgen.font import makefont
 
     monkeypatch.setitem(adapt.BUDGETS, "fast", adapt.Budget(steps=10, folds=2, check=5))
     charset = tmp_path / "chars.txt"

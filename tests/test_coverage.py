@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from fontgen import charsets, coverage
+from fontgen import charsets
+from fontgen.samples import coverage
 
 UNIVERSE = charsets.gb2312_level1()[::6]  # every 6th common hanzi keeps the test fast
 

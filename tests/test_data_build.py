@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fontgen import charsets
+from fontgen import charsets, dataset_layout
 from fontgen.cli import cli
 from fontgen.errors import InputError
-from training.data import build, fontwriters, layout, penwriters, sources
+from training.data import build, fontwriters, penwriters, sources
 
 SIZE = 48
 STROKES = sources.strokes_dir(sources.cache_dir())
@@ -44,7 +44,7 @@ def test_layout_and_manifest(small):
     assert manifest["template"]["family"] == "Noto Sans CJK SC" and manifest["template"]["package"] == "fonts-noto-cjk"
     assert sorted(p.stem for p in (out / "template").glob("*.png")) == sorted(chars)
     for writer in manifest["writers"]:
-        folder = out / layout.SPLIT_DIRS[writer["split"]] / writer["name"]
+        folder = out / dataset_layout.SPLIT_DIRS[writer["split"]] / writer["name"]
         files = list(folder.glob("*.png"))
         assert writer["coverage"] == len(files) > 0
         assert {p.stem for p in files} <= set(chars)
@@ -90,7 +90,7 @@ def test_unseen_chars_are_a_seeded_subset_written_for_every_writer(small):
     assert len(build.unseen_chars(list(charsets.resolve("gb2312")), 0)) == 304
     pen = [w for w in manifest["writers"] if w["kind"] == "synthetic"]
     for writer in pen:
-        folder = out / layout.SPLIT_DIRS[writer["split"]] / writer["name"]
+        folder = out / dataset_layout.SPLIT_DIRS[writer["split"]] / writer["name"]
         assert all((folder / f"{ch}.png").exists() for ch in unseen)
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 
-from fontgen import modelfiles
 from fontgen.cli import cli
+from fontgen.model import modelfiles
 
 EXAMPLE_WRITER = Path(__file__).resolve().parents[1] / "examples" / "writer"
 

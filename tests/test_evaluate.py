@@ -12,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 import evalfixtures as ef
-from fontgen import evaluate, metrics, templates, weight
+from fontgen import templates
 from fontgen.cli import cli
 from fontgen.errors import InputError
+from fontgen.font import inklevel
+from fontgen.quality import evaluate, metrics
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def model(dataset, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ocr():
-    from fontgen import recognizer
+    from fontgen.quality import recognizer
 
     try:
         return recognizer.PPOCRRecognizer(threads=1)
@@ -122,12 +124,13 @@ def test_ppocr_reads_template_glyphs_but_not_noise(ocr):
 
 
 def test_critic_reads_real_glyphs_better_than_noise(model, dataset):
-    from fontgen import recognizer
-    from training.data import layout
+    from fontgen import dataset_layout
+    from fontgen.quality import recognizer
 
     critic = recognizer.CriticRecognizer(model, threads=1)
     chars = ef.chars()
-    real = np.stack([layout.read_glyph(layout.glyph_path(dataset, "test", "serif-regular", c)) for c in chars])
+    real = np.stack([dataset_layout.read_glyph(dataset_layout.glyph_path(dataset, "test", "serif-regular", c))
+                     for c in chars])
     noise = (np.random.default_rng(0).random(real.shape) * 255).astype(np.uint8)
     assert critic.accuracy(real, chars) > critic.accuracy(noise, chars) + 0.3
 
@@ -164,7 +167,7 @@ def test_eval_writes_report_md_and_sheets(model, dataset, tmp_path, ocr):
     assert writers["serif-regular"]["unseen_chars"] == ef.UNSEEN
     assert len(writers[ef.SYNTHETIC]["refs"]["4"]["references"]) == 4
     assert saved["settings"]["weight"] == "auto"
-    assert all(w["refs"][r]["ink_level"] in weight.LEVELS for w in saved["writers"] for r in ("2", "4"))
+    assert all(w["refs"][r]["ink_level"] in inklevel.LEVELS for w in saved["writers"] for r in ("2", "4"))
     # Real fonts and synthetic writers are summarized apart; each writer's weight ratio is measured.
     kinds = saved["summary_by_kind"]
     assert set(kinds) == {"real", "synthetic"}
@@ -213,11 +216,11 @@ def test_eval_without_critic_or_ocr_reports_what_it_could_not_measure(model, dat
     (bare / "critic.onnx").unlink()
     (bare / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     result = evaluate.evaluate(bare, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1,
-                               weight=weight.HALF)
+                               weight=inklevel.HALF)
     m = result["summary"]["2"]
     assert m["critic_ra"]["all"] is None and m["ocr_ra"]["all"] is None and m["fid"] is None
     assert m["style_gain"]["all"] is not None
-    assert all(w["refs"]["2"]["ink_level"] == weight.HALF for w in result["writers"])
+    assert all(w["refs"]["2"]["ink_level"] == inklevel.HALF for w in result["writers"])
     assert any("no critic.onnx" in n for n in result["notes"])
     assert "| 2 | – / – | – / – |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
 
@@ -225,7 +228,7 @@ def test_eval_without_critic_or_ocr_reports_what_it_could_not_measure(model, dat
 def test_eval_record_writes_measured_summary_into_model_json(model, dataset, tmp_path):
     import shutil
 
-    from fontgen import modelfiles
+    from fontgen.model import modelfiles
 
     copy = tmp_path / "model"
     shutil.copytree(model, copy)

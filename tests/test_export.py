@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from export import onnx_export, parity
-from fontgen import modelfiles
 from fontgen.cli import cli
+from fontgen.model import modelfiles
 from tinymodel import export_tiny, tiny_generator
 
 
@@ -114,7 +114,8 @@ def test_export_command_from_checkpoints(tmp_path):
 def test_two_channel_model_reads_the_content_font(tmp_path):
     """A generator with a content font exports a [B, 2, S, S] glyph graph, records the font, and
     generation stacks that font's glyph under each template."""
-    from fontgen import generate, templates
+    from fontgen import templates
+    from fontgen.model import generate
     from tinymodel import KAI
 
     folder = export_tiny(tmp_path / "kai", content_font=KAI)

@@ -7,7 +7,8 @@ import pytest
 from fontTools.pens.areaPen import AreaPen
 from fontTools.ttLib import TTFont
 
-from fontgen import fontbuild, templates, validate, vectorize
+from fontgen import templates
+from fontgen.font import build, cff, constants, glyphdata, validate, vectorize
 
 CHARS = list("永和我你的是国爱写字") + list("Ail!") + ["ˇ"]
 
@@ -17,25 +18,25 @@ def traced():
     tpl = templates.render(CHARS, size=64)
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     return vectorize.trace_many(dict(zip(tpl.chars, tpl.ink)), frames, workers=2, progress=False,
-                                finish=partial(fontbuild.prepare_glyph, flavours=("otf", "ttf")))
+                                finish=partial(build.prepare_glyph, flavours=("otf", "ttf")))
 
 
-INFO = fontbuild.FontInfo(family="Test Hand", family_zh="测试手写")
+INFO = build.FontInfo(family="Test Hand", family_zh="测试手写")
 
 
 @pytest.fixture(scope="module")
 def otf(traced):
-    return TTFont(io.BytesIO(fontbuild.compile_otf(traced, INFO)))
+    return TTFont(io.BytesIO(build.compile_otf(traced, INFO)))
 
 
 @pytest.fixture(scope="module")
 def ttf(traced):
-    return TTFont(io.BytesIO(fontbuild.compile_ttf(traced, INFO)))
+    return TTFont(io.BytesIO(build.compile_ttf(traced, INFO)))
 
 
 def test_both_flavours_pass_ots(traced):
-    validate.sanitize(fontbuild.compile_otf(traced, INFO))
-    validate.sanitize(fontbuild.compile_ttf(traced, INFO))
+    validate.sanitize(build.compile_otf(traced, INFO))
+    validate.sanitize(build.compile_ttf(traced, INFO))
 
 
 def test_cff_not_cff2_with_matching_names(otf):
@@ -77,7 +78,7 @@ def test_cjk_full_em_and_proportional_ascii(otf):
     # The ASCII glyph sits on its side bearing; its charstring carries its own width.
     glyphs = otf.getGlyphSet()
     assert glyphs["uni0041"].width == hmtx["uni0041"][0]
-    assert hmtx["uni0041"][1] == fontbuild.ASCII_SIDE_BEARING
+    assert hmtx["uni0041"][1] == constants.ASCII_SIDE_BEARING
 
 
 def test_outer_contours_counter_clockwise_in_cff_clockwise_in_glyf(otf, ttf):
@@ -143,21 +144,21 @@ def test_truetype_flavour_tables(ttf):
 
 def test_bare_outlines_are_accepted(traced):
     outlines = {ch: g.outline for ch, g in traced.items()}
-    font = TTFont(io.BytesIO(fontbuild.compile_otf(outlines, INFO)))
+    font = TTFont(io.BytesIO(build.compile_otf(outlines, INFO)))
     assert font.getBestCmap()[ord("永")] == "uni6C38"
 
 
 def test_ps_name_is_ascii_only():
-    assert fontbuild.FontInfo(family="我的 Hand 1").ps_name == "Hand1-Regular"
-    mine, yours = fontbuild.FontInfo(family="我的手写").ps_name, fontbuild.FontInfo(family="你的手写").ps_name
+    assert build.FontInfo(family="我的 Hand 1").ps_name == "Hand1-Regular"
+    mine, yours = build.FontInfo(family="我的手写").ps_name, build.FontInfo(family="你的手写").ps_name
     assert mine.isascii() and mine.startswith("Font") and mine.endswith("-Regular") and mine != yours
-    assert fontbuild.FontInfo(family="我的手写").ps_name == mine                  # stable: the same name, the same font
+    assert build.FontInfo(family="我的手写").ps_name == mine                  # stable: the same name, the same font
 
 
 def test_chinese_family_compiles_in_both_flavours(traced):
     """CFF strings are bytes: a Chinese family used to crash the OTF build with UnicodeEncodeError."""
-    info = fontbuild.FontInfo(family="小明手写")
-    for data in (fontbuild.compile_otf(traced, info), fontbuild.compile_ttf(traced, info)):
+    info = build.FontInfo(family="小明手写")
+    for data in (build.compile_otf(traced, info), build.compile_ttf(traced, info)):
         font = TTFont(io.BytesIO(data))
         names = {(r.nameID, r.langID): r.toUnicode() for r in font["name"].names}
         assert names[1, 0x409] == names[1, 0x804] == names[4, 0x409] == "小明手写"
@@ -179,12 +180,12 @@ def test_direct_charstring_decodes_to_the_outline(traced):
         want = RecordingPen()
         outline.draw(want)
         for width in (None, 432):
-            cs = T2CharString(bytecode=fontbuild.charstring_program(outline, width), private=private)
+            cs = T2CharString(bytecode=cff.charstring_program(outline, width), private=private)
             got = RecordingPen()
             cs.draw(got)
             assert got.value == want.value
             assert cs.width == (width if width is not None else 1000)
-    empty = T2CharString(bytecode=fontbuild.charstring_program(vectorize.Outline(()), 250), private=private)
+    empty = T2CharString(bytecode=cff.charstring_program(vectorize.Outline(()), 250), private=private)
     empty.draw(RecordingPen())
     assert empty.width == 250
 
@@ -202,17 +203,17 @@ def test_outline_bounds_agree_with_fonttools_bounds_pen(traced):
     import numpy as np
 
     for data in traced.values():
-        assert fontbuild.outline_bounds(data.outline) == bounds_pen(data.outline)
+        assert glyphdata.outline_bounds(data.outline) == bounds_pen(data.outline)
     rng = np.random.default_rng(0)
     bulging = 0
     for _ in range(300):  # random cubics with control points far outside the on-curve points' box
         pts = rng.integers(-300, 1300, size=(rng.integers(1, 6), 3, 2))
         segs = tuple(tuple(int(v) for v in seg.ravel()) for seg in pts)
         outline = vectorize.Outline((((int(rng.integers(0, 1000)), int(rng.integers(0, 1000))), segs),))
-        got = fontbuild.outline_bounds(outline)
+        got = glyphdata.outline_bounds(outline)
         assert got == bounds_pen(outline)
         corners = [outline.contours[0][0]] + [s[-2:] for s in segs]
         bulging += got != (min(p[0] for p in corners), min(p[1] for p in corners),
                            max(p[0] for p in corners), max(p[1] for p in corners))
     assert bulging > 100  # the extrema path was exercised
-    assert fontbuild.outline_bounds(vectorize.Outline(())) is None
+    assert glyphdata.outline_bounds(vectorize.Outline(())) is None

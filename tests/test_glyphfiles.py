@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fontgen import glyphfiles, templates
+from fontgen import templates
 from fontgen.errors import InputError
+from fontgen.samples import glyphfiles
 
 
 def _glyph(ch="永", px=160):

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fontgen import raster
+from fontgen import dataset_layout, raster
 from fontgen.cli import cli
 from fontgen.errors import InputError
-from training.data import gnt, layout
+from training.data import gnt
 
 SAMPLES = [("永", 30, 40), ("和", 44, 36), ("我", 38, 38)]
 
@@ -54,7 +54,7 @@ def test_gnt_round_trips_into_the_layout(tmp_path):
     assert all(w["kind"] == "gnt" and w["split"] == "train" and w["coverage"] == 3 for w in manifest["writers"])
     assert sorted(p.stem for p in (out / "template").glob("*.png")) == sorted(ch for ch, _, _ in SAMPLES)
     for (ch, _, _), bitmap in zip(SAMPLES, bitmaps):
-        saved = layout.read_glyph(out / "script" / "w001" / f"{ch}.png")
+        saved = dataset_layout.read_glyph(out / "script" / "w001" / f"{ch}.png")
         np.testing.assert_array_equal(saved, raster.normalize(255 - bitmap, 48))
     assert not (tmp_path / "casia.tmp").exists()
 

@@ -101,7 +101,7 @@ def test_onnxruntime_cuda_provider_matches_cpu(tmp_path):
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         pytest.skip("LOUD SKIP: onnxruntime here has no CUDA provider (pip install '.[gpu]' for onnxruntime-gpu)")
     from export import onnx_export
-    from fontgen import generate
+    from fontgen.model import generate
 
     torch.manual_seed(0)
     onnx_export.write_model(build_generator(config.load("cpu").model).eval(), tmp_path / "m",

@@ -21,9 +21,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from clicheck import assert_one_line_error
-from fontgen import charsets, glyphfiles, samples, scan, templates
+from fontgen import charsets, templates
 from fontgen.cli import cli
 from fontgen.errors import InputError
+from fontgen.samples import glyphfiles, references, scan
 from training import config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,13 +149,13 @@ def test_one_or_two_samples_give_a_quality_warning(tmp_path, caplog):
     for name in ("永.png", "和.png"):
         shutil.copy(WRITER / name, folder / name)
     with caplog.at_level(logging.WARNING):
-        samples.load(folder, 64)
+        references.load(folder, 64)
     assert "only 2 samples" in caplog.text
     caplog.clear()
     for name in ("我.png", "你.png"):
         shutil.copy(WRITER / name, folder / name)
     with caplog.at_level(logging.WARNING):
-        samples.load(folder, 64)
+        references.load(folder, 64)
     assert "sample" not in caplog.text
 
 
@@ -287,7 +288,7 @@ def test_train_refuses_bad_data_before_it_starts(tmp_path):
 def _model_copy(tmp_path, edit):
     import shutil
 
-    from fontgen import modelfiles
+    from fontgen.model import modelfiles
 
     folder = tmp_path / "model"
     shutil.copytree(modelfiles.DEFAULT_DIR, folder)
@@ -306,8 +307,8 @@ def _model_copy(tmp_path, edit):
     (lambda m: m.update(margin=40), "out of range"),
 ])
 def test_model_json_inconsistent_with_its_graphs_is_refused(tmp_path, edit, message):
-    from fontgen import generate
     from fontgen.errors import InputError
+    from fontgen.model import generate
 
     folder = _model_copy(tmp_path, edit)
     with pytest.raises(InputError, match=message):
@@ -315,8 +316,8 @@ def test_model_json_inconsistent_with_its_graphs_is_refused(tmp_path, edit, mess
 
 
 def test_internal_errors_are_one_line_exit_1_and_traceback_with_v(monkeypatch, tmp_path):
-    from fontgen import makefont
     from fontgen.cli import cli
+    from fontgen.font import makefont
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero\nsecond line")

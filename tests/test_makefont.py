@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import charsets, raster, samples, templates
+from fontgen import charsets, raster, templates
 from fontgen.cli import cli
+from fontgen.samples import references
 from tinymodel import CHARSET, SAMPLE_CHARS, export_tiny, write_samples
 
 EM = 256
@@ -61,7 +62,7 @@ def test_font_covers_the_charset_and_the_samples(built):
 def test_samples_become_their_own_glyphs_at_the_template_position(built, work):
     out, _, _ = built
     font = ImageFont.truetype(str(out), EM)
-    writer = samples.load(work["samples"], 64)
+    writer = references.load(work["samples"], 64)
     tpl = templates.render(SAMPLE_CHARS, size=64)
     for i, ch in enumerate(writer.chars):
         ink, origin = rendered_ink(font, ch)
@@ -87,18 +88,18 @@ def test_symbols_come_from_the_template_font(built):
 
 def test_hairline_symbols_trace_back_above_0_9(tmp_path):
     """Symbols are traced at SYMBOL_PX: at 128 px these hairlines came back at IoU 0.88-0.89."""
-    from fontgen import makefont, pipeline
+    from fontgen.font import factory, makefont
 
     sym = templates.render("｜＿〗―│─", size=makefont.SYMBOL_PX)
-    report = pipeline.build_font(dict(zip(sym.chars, sym.ink)), tmp_path / "s.otf", ttf=tmp_path / "s.ttf",
-                                 placements=sym.placement, progress=False, workers=1)
+    report = factory.build_font(dict(zip(sym.chars, sym.ink)), tmp_path / "s.otf", ttf=tmp_path / "s.ttf",
+                                placements=sym.placement, progress=False, workers=1)
     for flavour, check in report.checks.items():
         assert check.iou_min >= 0.9, (flavour, sorted(check.iou.items(), key=lambda t: t[1])[:3])
         assert not check.outline_faults, flavour
 
 
 def test_ink_level_thins_generated_glyphs_only(work, tmp_path):
-    from fontgen import makefont
+    from fontgen.font import makefont
 
     fonts, said = {}, {}
     for level in (128, 176):
@@ -196,7 +197,7 @@ def test_ttf_option_must_be_ttf(work, tmp_path):
 
 
 def test_charset_split_sends_only_hanzi_to_the_model():
-    from fontgen.makefont import split_charset
+    from fontgen.font.makefont import split_charset
 
     hanzi, others = split_charset(tuple("永和，A1天"))
     assert hanzi == ["永", "和", "天"] and others == ["，", "A", "1"]

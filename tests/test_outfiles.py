@@ -14,9 +14,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 import evalfixtures as ef
 from clicheck import assert_one_line_error
-from fontgen import generate, outfiles, pipeline, templates
+from fontgen import outfiles, templates
 from fontgen.cli import cli
 from fontgen.errors import InputError
+from fontgen.font import factory
+from fontgen.model import generate
 from tinymodel import write_samples
 
 CHARS = "永和我"
@@ -97,7 +99,7 @@ def test_full_disk_and_a_folder_as_target_fail_before_any_work(tmp_path, monkeyp
     samples = write_samples(tmp_path / "samples")
     (tmp_path / "Hand.ttf").mkdir()
     with pytest.raises(InputError, match="is a folder"):
-        pipeline.check_fonts(tmp_path / "Hand.otf", tmp_path / "Hand.ttf", force=True)
+        factory.check_fonts(tmp_path / "Hand.otf", tmp_path / "Hand.ttf", force=True)
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 20 * outfiles.MB, 20 * outfiles.MB))
     result = CliRunner().invoke(cli, ["make-font", "--samples", str(samples), "--out", str(tmp_path / "a.otf"),

@@ -15,8 +15,9 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import charsets, pipeline, raster, templates, validate
+from fontgen import charsets, raster, templates
 from fontgen.errors import InputError
+from fontgen.font import factory, validate
 
 CHARS = list(charsets.gb2312_level1()[::12][:300]) + list("，。、")
 COMPARE_PX = 256
@@ -52,8 +53,8 @@ def test_300_glyphs_round_trip(tmp_path, size):
     assert len(tpl.chars) >= 300
     glyphs = dict(zip(tpl.chars, tpl.ink))
     out, ttf = tmp_path / "Hand.otf", tmp_path / "Hand.ttf"
-    report = pipeline.build_font(glyphs, out, ttf=ttf, name="Test Hand", placements=tpl.placement,
-                                 workers=2, progress=False)
+    report = factory.build_font(glyphs, out, ttf=ttf, name="Test Hand", placements=tpl.placement,
+                                workers=2, progress=False)
     assert report.glyphs == len(glyphs) and set(report.files) == {out, ttf}
     assert set(report.seconds) == {"trace", "otf", "ttf", "check", "write"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Hand.otf", "Hand.ttf"]  # no temp files left
@@ -74,19 +75,19 @@ def test_300_glyphs_round_trip(tmp_path, size):
 def test_ttf_only_and_blank_glyph(tmp_path):
     tpl = templates.render(list("永和"), size=64)
     glyphs = dict(zip(tpl.chars, tpl.ink))
-    report = pipeline.build_font(glyphs, tmp_path / "a.ttf", workers=1, progress=False)
+    report = factory.build_font(glyphs, tmp_path / "a.ttf", workers=1, progress=False)
     assert "glyf" in TTFont(tmp_path / "a.ttf")
     assert set(report.checks) == {"ttf"}
     glyphs["空"] = np.zeros((64, 64), np.uint8)
     with pytest.raises(InputError, match="has no ink"):
-        pipeline.build_font(glyphs, tmp_path / "b.otf", workers=1, progress=False)
+        factory.build_font(glyphs, tmp_path / "b.otf", workers=1, progress=False)
     assert not (tmp_path / "b.otf").exists()
 
 
 def test_square_canvas_keeps_layout_and_limits_size():
     ink = np.zeros((300, 600), np.float32)
     ink[0:50, 0:50] = 1.0  # top-left corner of a wide image
-    canvas = pipeline.square_canvas(ink)
+    canvas = factory.square_canvas(ink)
     assert canvas.shape == (256, 256) and canvas.dtype == np.uint8
     x0, y0, x1, y1 = raster.ink_bbox(canvas)
     assert x0 == 0 and 60 <= y0 <= 66  # padded above by (600 - 300) / 2, scaled by 256 / 600
@@ -100,8 +101,8 @@ def test_margins_override_the_default(tmp_path):
     plain = templates.render(["永"], size=64)
     bounds = []
     for tpl, margins, name in ((plain, None, "a.otf"), (wide, {"永": 8}, "b.otf")):
-        pipeline.build_font({"永": tpl.ink[0]}, tmp_path / name, placements=tpl.placement, margins=margins,
-                            workers=1, progress=False)
+        factory.build_font({"永": tpl.ink[0]}, tmp_path / name, placements=tpl.placement, margins=margins,
+                           workers=1, progress=False)
         font = TTFont(tmp_path / name)
         pen = BoundsPen(font.getGlyphSet())
         font.getGlyphSet()["uni6C38"].draw(pen)

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 import evalfixtures as ef
-from fontgen import preview, templates
+from fontgen import templates
 from fontgen.cli import cli
+from fontgen.quality import specimen
 
 TEXT = "永和九年，岁在癸丑"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,25 +42,26 @@ def red_pixels(img: Image.Image) -> int:
 def test_font_preview_lays_out_every_line(font, tmp_path):
     one = tmp_path / "one.png"
     two = tmp_path / "two.png"
-    assert preview.preview_font(font, TEXT, one, width=900) == []
-    assert preview.preview_font(font, TEXT + "\n醒蠢0123", two, width=900) == []
+    assert specimen.preview_font(font, TEXT, one, width=900) == []
+    assert specimen.preview_font(font, TEXT + "\n醒蠢0123", two, width=900) == []
     with Image.open(one) as a, Image.open(two) as b:
         assert a.width == b.width == 900
-        assert b.height - a.height == round(preview.TEXT_PX * preview.LINE_GAP)  # exactly one more line
+        assert b.height - a.height == round(specimen.TEXT_PX * specimen.LINE_GAP)  # exactly one more line
         # title, the text lines, then one specimen line per size
-        assert bands(ink_rows(a)) == 1 + 1 + len(preview.SIZES)
-        assert bands(ink_rows(b)) == 1 + 2 + len(preview.SIZES)
+        assert bands(ink_rows(a)) == 1 + 1 + len(specimen.SIZES)
+        assert bands(ink_rows(b)) == 1 + 2 + len(specimen.SIZES)
         assert red_pixels(a) == 0
 
 
 def test_font_preview_draws_the_fonts_glyphs(font, tmp_path):
     out = tmp_path / "p.png"
-    preview.preview_font(font, "永", out, width=600)
-    top = preview.PAD + preview.TITLE_H
+    specimen.preview_font(font, "永", out, width=600)
+    top = specimen.PAD + specimen.TITLE_H
     with Image.open(out) as im:
-        got = np.asarray(im.convert("L"))[top:top + 2 * preview.TEXT_PX, preview.PAD:preview.PAD + preview.TEXT_PX] < 128
+        px, pad = specimen.TEXT_PX, specimen.PAD
+        got = np.asarray(im.convert("L"))[top:top + 2 * px, pad:pad + px] < 128
     face = templates.face_from_path(font)
-    ink, _ = templates.render_char(preview.FontPen(face).font(preview.TEXT_PX), "永", preview.TEXT_PX)
+    ink, _ = templates.render_char(specimen.FontPen(face).font(specimen.TEXT_PX), "永", specimen.TEXT_PX)
     # same glyph, same pixel count: the picture shows this font's 永, not a fallback
     assert got.sum() == pytest.approx(int((ink > 0.5).sum()), rel=0.1)
 
@@ -90,11 +92,11 @@ def test_model_preview_shows_samples_beside_generated_text(tmp_path):
     for ch, ink in zip(ref.chars, ref.ink):
         Image.fromarray(255 - ink).save(samples / f"{ch}.png")
     out = tmp_path / "m.png"
-    missing = preview.preview_model(model, samples, "永和岁在，\ue000", out, width=900, device="cpu")
+    missing = specimen.preview_model(model, samples, "永和岁在，\ue000", out, width=900, device="cpu")
     assert missing == ["\ue000"]  # a private-use character no template font has
     with Image.open(out) as im:
         assert im.width == 900
-        panel = np.asarray(im.convert("L"))[:, :preview.PAD + 4 * (preview.SAMPLE_CELL + 6)]
+        panel = np.asarray(im.convert("L"))[:, :specimen.PAD + 4 * (specimen.SAMPLE_CELL + 6)]
         assert (panel < 128).sum() > 4 * 100  # four samples drawn in the panel
         assert red_pixels(im) > 0
 
@@ -103,11 +105,11 @@ def test_html_links_or_embeds_the_font(font, tmp_path):
     local = shutil.copy(font, tmp_path / "Serif.otf")
     linked = tmp_path / "sub" / "s.html"
     linked.parent.mkdir()
-    preview.write_html(local, TEXT, linked)
+    specimen.write_html(local, TEXT, linked)
     page = linked.read_text(encoding="utf-8")
     assert 'url("../Serif.otf") format("opentype")' in page and TEXT in page
     embedded = tmp_path / "e.html"
-    preview.write_html(font, TEXT, embedded, embed=True)
+    specimen.write_html(font, TEXT, embedded, embed=True)
     assert "data:font/otf;base64," in embedded.read_text(encoding="utf-8")
 
 
@@ -136,10 +138,10 @@ def screenshot(tmp_path, page, name) -> np.ndarray:
 
 def test_chromium_loads_the_font_and_uses_it(font, tmp_path):
     page = tmp_path / "s.html"
-    preview.write_html(font, TEXT, page)
+    specimen.write_html(font, TEXT, page)
     assert font_status(tmp_path, page) == "loaded"
     embedded = tmp_path / "e.html"
-    preview.write_html(font, TEXT, embedded, embed=True)
+    specimen.write_html(font, TEXT, embedded, embed=True)
     assert font_status(tmp_path, embedded) == "loaded"
 
     fallback = tmp_path / "fallback.html"
@@ -154,7 +156,7 @@ def test_chromium_rejects_a_broken_font(font, tmp_path):
     broken = tmp_path / "Broken.otf"
     shutil.copy(font, broken)
     page = tmp_path / "b.html"
-    preview.write_html(broken, TEXT, page)
+    specimen.write_html(broken, TEXT, page)
     data = bytearray(broken.read_bytes())
     broken.write_bytes(bytes(data[: len(data) // 3]))  # truncated: OTS must refuse it
     assert font_status(tmp_path, page) == "failed"
@@ -171,5 +173,5 @@ class _EmPen:
 
 
 def test_closing_punctuation_hangs_instead_of_starting_a_line():
-    assert preview.wrap(_EmPen(), "永和九年，岁在", 10, 40) == ["永和九年，", "岁在"]
-    assert preview.wrap(_EmPen(), "永和九年岁在", 10, 40) == ["永和九年", "岁在"]
+    assert specimen.wrap(_EmPen(), "永和九年，岁在", 10, 40) == ["永和九年，", "岁在"]
+    assert specimen.wrap(_EmPen(), "永和九年岁在", 10, 40) == ["永和九年", "岁在"]

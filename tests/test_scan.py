@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import glyphfiles, raster, scan, sheet
+from fontgen import raster
 from fontgen.cli import cli
 from fontgen.errors import InputError
+from fontgen.samples import glyphfiles, scan, sheet
 from fontgen.templates import find_face
 
 DPI = 200

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from fontgen import sheet
 from fontgen.cli import cli
 from fontgen.errors import InputError
+from fontgen.samples import sheet
 
 
 def test_payload_round_trips_and_rejects_foreign_codes():

@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from fontgen import fontbuild, pipeline, separation, templates, topology, validate, vectorize
+from fontgen import templates
+from fontgen.font import build, factory, topology, validate, vectorize
+from fontgen.quality import outlinecheck
 from clicheck import assert_one_line_error
 from fontgen.cli import cli
 
@@ -132,8 +134,8 @@ def noto_font():
     glyphs = dict(zip(tpl.chars, tpl.ink))
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     traced = vectorize.trace_many(glyphs, frames, workers=1, progress=False,
-                                  finish=partial(fontbuild.prepare_glyph, flavours=("otf",)))
-    return glyphs, frames, fontbuild.compile_otf(traced)
+                                  finish=partial(build.prepare_glyph, flavours=("otf",)))
+    return glyphs, frames, build.compile_otf(traced)
 
 
 def test_check_font_on_noto_glyphs_reports_no_faults(noto_font):
@@ -156,16 +158,16 @@ def test_check_font_reports_a_speck_without_failing(noto_font):
 
 
 def test_noto_keeps_its_strokes_apart_at_96_px():
-    result = separation.separation(templates.find_face(), "醒", sizes=(24, 96))["醒"]
+    result = outlinecheck.separation(templates.find_face(), "醒", sizes=(24, 96))["醒"]
     assert result[96].ratio >= 0.9
     assert result[96].ref_holes >= 6  # 酉 and 星 have counters: the measurement sees them
     assert 0.0 <= result[24].ratio <= 1.0
 
 
 def test_separation_ratio():
-    s = separation.Separation(24, components=3, holes=4, ref_components=4, ref_holes=6)
+    s = outlinecheck.Separation(24, components=3, holes=4, ref_components=4, ref_holes=6)
     assert not s.kept and s.ratio == pytest.approx(1 - 3 / 10)
-    assert separation.Separation(96, 2, 3, 2, 3).kept
+    assert outlinecheck.Separation(96, 2, 3, 2, 3).kept
 
 
 def test_complex_chars_from_stroke_files(tmp_path, caplog):
@@ -174,12 +176,12 @@ def test_complex_chars_from_stroke_files(tmp_path, caplog):
     pool = separation.charsets.gb2312_level1()[:400]
     for i, ch in enumerate(pool):
         (folder / f"{ch}.json").write_text(json.dumps({"strokes": ["M"] * (10 + i % 10)}), encoding="utf-8")
-    picked = separation.complex_chars("醒", 12, folder=folder)
+    picked = outlinecheck.complex_chars("醒", 12, folder=folder)
     assert picked[0] == "醒" and len(picked) == 12
-    assert all(separation.stroke_count(folder, ch) >= 15 for ch in picked[1:])
-    assert picked == separation.complex_chars("醒", 12, folder=folder)  # fixed seed
+    assert all(outlinecheck.stroke_count(folder, ch) >= 15 for ch in picked[1:])
+    assert picked == outlinecheck.complex_chars("醒", 12, folder=folder)  # fixed seed
     with caplog.at_level(logging.WARNING):
-        assert separation.complex_chars("醒蠢", 12, folder=None) == ["醒", "蠢"]
+        assert outlinecheck.complex_chars("醒蠢", 12, folder=None) == ["醒", "蠢"]
     assert "no stroke data" in caplog.text
 
 
@@ -187,9 +189,9 @@ def test_complex_chars_from_stroke_files(tmp_path, caplog):
 def small_font(tmp_path_factory):
     """The five named characters (and 永) from Noto at 128 px, built into a font by the pipeline."""
     root = tmp_path_factory.mktemp("outlines")
-    tpl = templates.render(list(separation.NAMED + "永"), size=128)
-    report = pipeline.build_font(dict(zip(tpl.chars, tpl.ink)), root / "Small.otf", placements=tpl.placement,
-                                 workers=1, progress=False)
+    tpl = templates.render(list(outlinecheck.NAMED + "永"), size=128)
+    report = factory.build_font(dict(zip(tpl.chars, tpl.ink)), root / "Small.otf", placements=tpl.placement,
+                                workers=1, progress=False)
     assert "glyphs with outline faults: 0 specks, 0 broken" in report.summary()
     return root / "Small.otf"
 
@@ -204,7 +206,7 @@ def test_cli_writes_json_and_sheet_and_refuses_to_overwrite(small_font, tmp_path
     assert result.exit_code == 0, result.output
     assert "24px" in result.output and "96px" in result.output and "Noto Sans CJK SC" in result.output
     data = json.loads(out_json.read_text(encoding="utf-8"))
-    assert data["chars"] == separation.NAMED
+    assert data["chars"] == outlinecheck.NAMED
     assert set(data["font_chars"]["醒"]) == {"24", "96"} and data["summary"]["reference"]["96"]["chars"] == 5
     with Image.open(out_png) as img:
         assert img.width > 500 and img.height > 200

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 
-from fontgen import fontbuild, templates, validate, vectorize
+from fontgen import templates
+from fontgen.font import build, validate, vectorize
 
 CHARS = list("永和我你的是国爱")
 
@@ -18,8 +19,8 @@ def built():
     glyphs = dict(zip(tpl.chars, tpl.ink))
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     traced = vectorize.trace_many(glyphs, frames, workers=1, progress=False,
-                                  finish=partial(fontbuild.prepare_glyph, flavours=("otf",)))
-    return glyphs, frames, traced, fontbuild.compile_otf(traced)
+                                  finish=partial(build.prepare_glyph, flavours=("otf",)))
+    return glyphs, frames, traced, build.compile_otf(traced)
 
 
 def test_good_font_passes_with_high_iou(built):
@@ -35,7 +36,7 @@ def test_swapped_glyphs_are_caught(built):
     swapped = dict(traced)
     swapped["永"], swapped["和"] = traced["和"], traced["永"]
     with pytest.raises(validate.FontCheckError) as err:
-        validate.check_font(fontbuild.compile_otf(swapped), glyphs, frames, workers=1, progress=False)
+        validate.check_font(build.compile_otf(swapped), glyphs, frames, workers=1, progress=False)
     assert set(err.value.chars) == {"永", "和"}
 
 

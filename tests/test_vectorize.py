@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fontgen import potrace_lib, raster, templates, vectorize
+from fontgen import raster, templates
+from fontgen.font import potrace_lib, vectorize
 
 
 def ring(size=64, outer=(8, 8, 56, 56), inner=(24, 24, 40, 40)) -> np.ndarray:

@@ -4,7 +4,9 @@ make-font's --weight."""
 import numpy as np
 import pytest
 
-from fontgen import metrics, templates, weight
+from fontgen import templates
+from fontgen.font import inklevel
+from fontgen.quality import metrics
 
 CHARS = "永和我你的是国爱写字"
 
@@ -20,44 +22,44 @@ def half_ink_area(ink: np.ndarray) -> np.ndarray:
 
 def test_curve_moves_the_level_to_half_ink_and_keeps_paper_and_full_ink():
     for level in (64, 96, 160, 176, 250):
-        lut = weight.curve(level)
+        lut = inklevel.curve(level)
         assert lut[0] == 0 and lut[255] == 255 and lut[level] == 128
         assert np.all(np.diff(lut.astype(int)) >= 0)
         assert lut[level - 1] < 128 <= lut[level]
 
 
 def test_adjust_thins_above_half_ink_and_thickens_below(glyphs):
-    assert weight.adjust(glyphs, weight.HALF) is glyphs
+    assert inklevel.adjust(glyphs, inklevel.HALF) is glyphs
     base = half_ink_area(glyphs)
-    thin, thinner, bold = (half_ink_area(weight.adjust(glyphs, v)) for v in (160, 200, 96))
+    thin, thinner, bold = (half_ink_area(inklevel.adjust(glyphs, v)) for v in (160, 200, 96))
     assert np.all(thinner <= thin) and np.all(thin < base) and np.all(bold > base)
-    assert np.array_equal(weight.adjust(glyphs, 176) >= 128, glyphs >= 176)
+    assert np.array_equal(inklevel.adjust(glyphs, 176) >= 128, glyphs >= 176)
 
 
 @pytest.mark.parametrize("bad", [0, 255, 300, 150.5])
 def test_adjust_rejects_levels_outside_1_to_254(glyphs, bad):
     with pytest.raises(ValueError, match="ink level"):
-        weight.adjust(glyphs, bad)
+        inklevel.adjust(glyphs, bad)
 
 
 def test_as_traced_keeps_crisp_glyphs_and_blank_paper(glyphs):
-    traced = weight.as_traced(glyphs)
+    traced = inklevel.as_traced(glyphs)
     assert traced.shape == glyphs.shape and traced.dtype == np.uint8
     assert metrics.style_distance(traced, glyphs).mean() < 0.05
-    assert not weight.as_traced(np.zeros((1, 64, 64), np.uint8)).any()
+    assert not inklevel.as_traced(np.zeros((1, 64, 64), np.uint8)).any()
     # Grey ramps are what tracing removes: a faint blur of a glyph traces to far less ink.
     faint = (glyphs // 3).astype(np.uint8)
-    assert weight.as_traced(faint).sum() < 0.2 * traced.sum()
+    assert inklevel.as_traced(faint).sum() < 0.2 * traced.sum()
 
 
 def test_fit_undoes_a_known_level(glyphs):
-    assert weight.fit(glyphs, glyphs) == weight.HALF
-    heavy = weight.adjust(glyphs, 96)  # bolder than the real glyphs: trace it at a higher level
-    assert weight.fit(heavy, glyphs) > weight.HALF
-    light = weight.adjust(glyphs, 176)
-    assert weight.fit(light, glyphs) < weight.HALF
+    assert inklevel.fit(glyphs, glyphs) == inklevel.HALF
+    heavy = inklevel.adjust(glyphs, 96)  # bolder than the real glyphs: trace it at a higher level
+    assert inklevel.fit(heavy, glyphs) > inklevel.HALF
+    light = inklevel.adjust(glyphs, 176)
+    assert inklevel.fit(light, glyphs) < inklevel.HALF
     with pytest.raises(ValueError):
-        weight.fit(glyphs[:3], glyphs[:2])
+        inklevel.fit(glyphs[:3], glyphs[:2])
 
 
 def test_weight_option_parses_auto_and_levels():

@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from fontgen import dataset_layout
 from fontgen.errors import InputError
 from fontgen.raster import to_model
-from training.data import layout
 
 SPLITS = {"train": "script", "test": "test", "template": "template"}
 CACHE_VERSION = 1
@@ -36,7 +36,7 @@ def read_manifest(root: Path) -> dict:
     if not path.is_file():
         raise InputError("not a dataset folder (no manifest.json)", root,
                          "build one with the dataset builder, or point --data at its folder")
-    return layout.parse_manifest(path)
+    return dataset_layout.parse_manifest(path)
 
 
 def check(root: str | Path, splits: tuple[str, ...] = ("train", "template")) -> None:

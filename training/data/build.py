@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import charsets, templates
+from fontgen import charsets, dataset_layout, templates
 from fontgen.errors import InputError
-from training.data import fontwriters, heldout, layout, penwriters, sources
+from training.data import fontwriters, heldout, penwriters, sources
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def _pen_task(args) -> list[tuple[str, list[str]]]:
         for ch, skel in skeletons.items():
             glyph = penwriters.draw_glyph(skel, style, np.random.default_rng([*seed, ord(ch)]), size)
             if glyph is not None:
-                layout.write_glyph(folder / f"{ch}.png", glyph)
+                dataset_layout.write_glyph(folder / f"{ch}.png", glyph)
                 written.append(ch)
         out.append((name, written))
     return out
@@ -161,14 +161,14 @@ def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 1
     test_fonts = held_out_fonts([w.source for w, _ in writers], seed)
     test_pens = held_out_synthetic(synthetic, seed)
 
-    staging = layout.begin(out, force)
+    staging = dataset_layout.begin(out, force)
     try:
-        layout.write_templates(staging, tpl.chars, tpl.ink)
+        dataset_layout.write_templates(staging, tpl.chars, tpl.ink)
         entries: dict[str, dict] = {}
         tasks = []
         for writer, record in writers:
             split = "test" if writer.source.name in test_fonts else "train"
-            folder = layout.glyph_path(staging, split, writer.source.name, "x").parent
+            folder = dataset_layout.glyph_path(staging, split, writer.source.name, "x").parent
             folder.mkdir(parents=True)
             entries[writer.source.name] = {"name": writer.source.name, "split": split, "kind": "font",
                                            "style": writer.source.style,
@@ -181,7 +181,7 @@ def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 1
         for i in range(synthetic):
             name = f"pen-{i:03d}"
             split = "test" if i in test_pens else "train"
-            folder = layout.glyph_path(staging, split, name, "x").parent
+            folder = dataset_layout.glyph_path(staging, split, name, "x").parent
             folder.mkdir(parents=True)
             pen_seed = (seed, i)
             style = penwriters.PenStyle.sample(np.random.default_rng(pen_seed))
@@ -209,17 +209,17 @@ def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 1
         for name, entry in list(entries.items()):
             if entry["coverage"] == 0:
                 log.warning("skipping writer %s: no glyph with ink in charset %s", name, charset)
-                layout.glyph_path(staging, entry["split"], name, "x").parent.rmdir()
+                dataset_layout.glyph_path(staging, entry["split"], name, "x").parent.rmdir()
                 skipped.append({"writer": name, "reason": f"no glyph with ink in charset {charset}"})
                 del entries[name]
 
-        manifest = layout.manifest(size, charset, seed, layout.template_record(face), unseen_chars(chars, seed),
-                                   list(entries.values()), skipped, start)
+        manifest = dataset_layout.manifest(size, charset, seed, sources.template_record(face),
+                                           unseen_chars(chars, seed), list(entries.values()), skipped, start)
         manifest["evaluation_only"] = {"list": heldout.LIST.name, "list_sha256": heldout.digest_file(),
                                        "refused": sum(1 for s in skipped if s.get("refused"))}
-        layout.commit(staging, out, manifest)
+        dataset_layout.commit(staging, out, manifest)
     except BaseException:
-        layout.abort(staging)
+        dataset_layout.abort(staging)
         raise
     return manifest
 

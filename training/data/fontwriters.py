@@ -13,9 +13,9 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from fontgen import raster, templates
+from fontgen import dataset_layout, raster, templates
 from fontgen.errors import InputError
-from training.data import heldout, layout
+from training.data import heldout
 from training.data.sources import FontSource
 
 
@@ -100,6 +100,6 @@ def render_chunk(files: tuple[Path, ...], index: int, items: list[tuple[str, int
         glyph = raster.normalize(ink, size)
         if glyph is None:
             continue
-        layout.write_glyph(folder / f"{ch}.png", glyph)
+        dataset_layout.write_glyph(folder / f"{ch}.png", glyph)
         written.append(ch)
     return written

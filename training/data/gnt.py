@@ -27,9 +27,8 @@ from typing import Iterator
 
 import numpy as np
 
-from fontgen import raster, templates
+from fontgen import dataset_layout, raster, templates
 from fontgen.errors import InputError
-from training.data import layout
 
 HEADER = struct.Struct("<I2sHH")
 RECOPY = "re-copy the .gnt file and convert again"
@@ -144,29 +143,29 @@ def import_gnt(files: list[Path], out: Path, size: int = 64, force: bool = False
         raise InputError("no character of the .gnt files has a template glyph", files[0],
                          "check the files are CASIA-HWDB .gnt")
 
-    staging = layout.begin(out, force)
+    staging = dataset_layout.begin(out, force)
     try:
-        layout.write_templates(staging, tpl.chars, tpl.ink)
+        dataset_layout.write_templates(staging, tpl.chars, tpl.ink)
         entries = []
         has_template = tpl.index()
         stopped = {e.path: e for e in errors}
         for (name, glyphs), path in zip(writers.items(), files):
             kept = [ch for ch in glyphs if ch in has_template]
             if kept:
-                folder = layout.glyph_path(staging, split_of[name], name, "x").parent
+                folder = dataset_layout.glyph_path(staging, split_of[name], name, "x").parent
                 folder.mkdir(parents=True)
                 for ch in kept:
-                    layout.write_glyph(folder / f"{ch}.png", glyphs[ch])
+                    dataset_layout.write_glyph(folder / f"{ch}.png", glyphs[ch])
             entry = {"name": name, "split": split_of[name], "kind": "gnt",
                      "source": {"file": str(path.resolve()), "format": "CASIA-HWDB gnt"}, "coverage": len(kept)}
             if path in stopped:
                 entry["source"]["stopped_at_byte"] = stopped[path].offset
             entries.append(entry)
-        manifest = layout.manifest(size, "gnt", None, layout.template_record(face), "", entries, [], start)
+        manifest = dataset_layout.manifest(size, "gnt", None, sources.template_record(face), "", entries, [], start)
         manifest["split_rule"] = rule
-        layout.commit(staging, out, manifest)
+        dataset_layout.commit(staging, out, manifest)
     except BaseException:
-        layout.abort(staging)
+        dataset_layout.abort(staging)
         raise
     if errors:
         first = errors[0]

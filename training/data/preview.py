@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from fontgen import dataset_layout
 from fontgen.errors import InputError
-from training.data import layout
 
 LABEL_PX = 170
 GAP = 2
@@ -30,7 +30,7 @@ def pick_writers(writers: list[dict], count: int) -> list[dict]:
 def write_grid(root: Path, out: Path, writers: int = 24, chars: str = "永和我你的是国爱写字飞龙",
                force: bool = False) -> Path:
     """Write the writers × characters grid of dataset `root` to PNG file `out`."""
-    manifest = layout.load_manifest(root)
+    manifest = dataset_layout.load_manifest(root)
     out = Path(out)
     if out.exists() and not force:
         raise InputError("output file exists", out, "choose another --out or pass --force")
@@ -49,8 +49,8 @@ def write_grid(root: Path, out: Path, writers: int = 24, chars: str = "永和我
         label = writer["name"] if writer["split"] is None else f"{writer['name']} ({writer['split']})"
         draw.text((4, y + size // 2 - 6), label, fill=0, font=font)
         for c, ch in enumerate(chars):
-            path = (Path(root) / layout.TEMPLATE_DIR / f"{ch}.png" if writer["split"] is None
-                    else layout.glyph_path(root, writer["split"], writer["name"], ch))
+            path = (Path(root) / dataset_layout.TEMPLATE_DIR / f"{ch}.png" if writer["split"] is None
+                    else dataset_layout.glyph_path(root, writer["split"], writer["name"], ch))
             cell = (Image.open(path).convert("L") if path.exists()
                     else Image.new("L", (size, size), MISSING))
             sheet.paste(cell, (LABEL_PX + c * (size + GAP), y))

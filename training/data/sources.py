@@ -300,3 +300,12 @@ def select_fonts(spec: str) -> list[FontSource]:
         raise InputError(f"unknown writer font(s) {', '.join(unknown)}", None,
                          f"use 'all' or names from {', '.join(by_name)}")
     return [by_name[n] for n in names]
+
+
+def template_record(face) -> dict:
+    """Manifest entry for the template font: family, file and the Debian package that installed it."""
+    record = {"family": face.family, "file": str(face.path), "package": "", "version": ""}
+    owner = owning_package(face.path)
+    if owner:
+        record.update(package=owner["package"], version=owner["version"], licence=owner["licence"])
+    return record

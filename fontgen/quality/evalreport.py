@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from fontgen.preview import label_font
+from fontgen.quality.specimen import label_font
 
 CELL = 64
 LABEL_W = 120

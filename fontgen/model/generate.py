@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import modelfiles, raster
+from fontgen import raster
 from fontgen.errors import InputError
+from fontgen.model import modelfiles
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class Generator:
 
     def use_glyph_graph(self, graph: bytes) -> None:
         """Generate with another glyph graph of the same signature (serialized ONNX; e.g. weights tuned to
-        one writer by `fontgen.finetune`), on the same device and settings."""
+        one writer by `fontgen.model.finetune`), on the same device and settings."""
         import onnxruntime as ort
 
         self.glyph_session = self._session(ort, "glyph", *self._glyph_options, graph=graph)

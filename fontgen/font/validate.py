@@ -10,7 +10,7 @@ Pillow) renders each glyph and its IoU with the source bitmap reaches `min_iou`.
 in the source bitmap's own frame (the normalized frame, for normalized glyphs): the rendering is
 mapped back through the glyph's `PixelFrame`, so both shape and placement are checked.
 
-The same pair of images is also compared by topology (`fontgen.topology.compare`, at `TOPOLOGY_PX`):
+The same pair of images is also compared by topology (`fontgen.font.topology.compare`, at `TOPOLOGY_PX`):
 ink specks, broken strokes, lost ink, merged strokes and new holes the source bitmap did not have. These are
 reported, never raised: a font with a merged counter is still a valid font.
 """
@@ -27,8 +27,9 @@ import cv2
 import numpy as np
 from PIL import ImageFont
 
-from fontgen import parallel, templates, topology
-from fontgen.vectorize import PixelFrame
+from fontgen import parallel, templates
+from fontgen.font import topology
+from fontgen.font.vectorize import PixelFrame
 
 IOU_PX = 256  # the IoU is measured on the source upsampled to at least this many pixels
 # Topology is compared with both images area-averaged to this size: a gap under 1/128 em is below a

@@ -34,7 +34,7 @@ def _read_graph(path: str):
 
 def tuned_graph(graph, weights: dict[str, np.ndarray]) -> bytes:
     """The glyph graph with tuned weights, serialized for `Generator.use_glyph_graph`."""
-    from fontgen.onnxtorch import with_weights
+    from fontgen.model.onnxtorch import with_weights
 
     return with_weights(graph, weights).SerializeToString()
 
@@ -46,7 +46,7 @@ class Tuner:
                  threads: int):
         import torch
 
-        from fontgen.onnxtorch import OnnxModule
+        from fontgen.model.onnxtorch import OnnxModule
 
         torch.set_num_threads(threads)
         self.net = OnnxModule(graph, train=trainable if weight_lr > 0 else (lambda n, v: False))

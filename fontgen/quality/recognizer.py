@@ -23,9 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fontgen import modelfiles, raster
+from fontgen import raster
 from fontgen.errors import InputError
-from fontgen.generate import CPU, session_options
+from fontgen.model import modelfiles
+from fontgen.model.generate import CPU, session_options
 
 PPOCR_REC = "models/ppocrv5/rec/rec.onnx"
 PPOCR_DICT = "models/ppocrv5/ppocrv5_dict.txt"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fontgen.errors import InputError
 
-DEFAULT_DIR = Path(__file__).resolve().parent / "assets" / "default"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"  # fontgen/assets, shipped as package data
 MODEL_JSON = "model.json"
 FORMAT_VERSION = 1
 REQUIRED_GRAPHS = ("style", "glyph")

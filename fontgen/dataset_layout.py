@@ -130,13 +130,3 @@ def write_templates(staging: Path, chars: list[str], ink: np.ndarray) -> None:
     for ch, glyph in zip(chars, ink):
         write_glyph(folder / f"{ch}.png", glyph)
 
-
-def template_record(face) -> dict:
-    """Manifest entry for the template font: family, file and the Debian package that installed it."""
-    from training.data import sources
-
-    record = {"family": face.family, "file": str(face.path), "package": "", "version": ""}
-    owner = sources.owning_package(face.path)
-    if owner:
-        record.update(package=owner["package"], version=owner["version"], licence=owner["licence"])
-    return record

@@ -22,7 +22,8 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from fontgen import parallel, potrace_lib, raster
+from fontgen import parallel, raster
+from fontgen.font import potrace_lib
 
 Point = tuple[int, int]
 # A segment is either an end point (line) or (c1x, c1y, c2x, c2y, x, y) (cubic curve).

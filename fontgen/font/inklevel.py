@@ -28,7 +28,7 @@ import math
 import cv2
 import numpy as np
 
-from fontgen import vectorize
+from fontgen.font import vectorize
 
 HALF = 128
 LEVELS = (128, 144, 112, 160, 96, 176, 80, 64)  # candidates, no change first so ties keep the glyphs as made

@@ -243,11 +243,13 @@ def preview_model(model: str | Path | None, samples_dir: str | Path, text: str, 
 
 def _model_png(model: str | Path | None, samples_dir: str | Path, text: str, width: int,
                device: str) -> tuple[bytes, list[str]]:
-    from fontgen import generate, makefont, samples, weight
+    from fontgen.font import inklevel, makefont
+    from fontgen.model import generate
+    from fontgen.samples import references
 
     gen = generate.Generator(model, device=device)
     size, margin = gen.info.size, gen.info.margin
-    writer = samples.load(samples_dir, size, margin)
+    writer = references.load(samples_dir, size, margin)
     wanted = tuple(dict.fromkeys(ch for ch in text if not ch.isspace()))
     mine = set(writer.chars)
     hanzi, others = makefont.split_charset(tuple(c for c in wanted if c not in mine))
@@ -260,9 +262,9 @@ def _model_png(model: str | Path | None, samples_dir: str | Path, text: str, wid
     placements: dict[str, raster.Placement] = {}
     if todo:
         style = gen.style(writer.refs)
-        level = weight.fit_to_samples(gen, style, writer, tpl)
+        level = inklevel.fit_to_samples(gen, style, writer, tpl)
         inputs = gen.inputs(tpl.ink, tpl.chars)[[index[c] for c in todo]]
-        made = weight.drawn(gen.glyphs(style, inputs, progress=False), level)
+        made = inklevel.drawn(gen.glyphs(style, inputs, progress=False), level)
         glyphs.update(zip(todo, made))
         placements.update((c, tpl.placement[c]) for c in todo)
     for i, ch in enumerate(writer.chars):

@@ -29,8 +29,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fontgen import glyphfiles, outfiles, sheet
+from fontgen import outfiles
 from fontgen.errors import InputError
+from fontgen.samples import glyphfiles, sheet
 
 SCAN_DPI = 200
 MIN_MARKER_PX = 16  # smaller markers: the photo is too far away or too small

@@ -1,6 +1,6 @@
 """Run an exported ONNX graph in torch, with its weights as trainable parameters.
 
-The adaptation of `fontgen.finetune` needs gradients of the glyph graph, which onnxruntime does not
+The adaptation of `fontgen.model.finetune` needs gradients of the glyph graph, which onnxruntime does not
 give, and the shipped model is ONNX only. The glyph graph uses 25 plain operators, so a small
 interpreter runs it node by node on torch tensors; the tuned weights then go back into the graph
 (`with_weights`) and the charset is generated on onnxruntime as usual:

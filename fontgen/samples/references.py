@@ -22,8 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fontgen import glyphfiles, raster
+from fontgen import raster
 from fontgen.errors import InputError
+from fontgen.samples import glyphfiles
 
 SPECK_FRACTION = 0.005  # components under this share of all ink are dust, not strokes
 INK_LEVEL = 0.5

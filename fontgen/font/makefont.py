@@ -3,7 +3,7 @@
     report = make_font("my_chars/", "MyHand.otf", charset="gb2312+symbols+ascii")
 
 Stages: samples → style (style graph, once) → templates → generate (glyph graph, batched) →
-`pipeline.build_font` (vectorize, build, validate, atomic write). Where each glyph comes from:
+`factory.build_font` (vectorize, build, validate, atomic write). Where each glyph comes from:
 
 - the writer's own characters: their sample, normalized at `SAMPLE_PX` (not the model's 64 px) so the
   tracing keeps the detail of the original image; every sample is kept, in the charset or not;
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fontgen import charsets, raster, templates
-from fontgen import weight as stroke_weight
+from fontgen.font import inklevel
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ class MakeFontReport:
     symbols: int
     missing: list[str]  # charset characters the template font cannot render (left out of the font)
     seconds: dict[str, float] = field(default_factory=dict)
-    build: object = None  # pipeline.BuildReport
-    weight: int = stroke_weight.HALF  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
+    build: object = None  # factory.BuildReport
+    weight: int = inklevel.HALF  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
     adaptation: str = "adaptation off"  # `adapt.Fit.summary()`
 
     def summary(self) -> str:
@@ -60,9 +60,9 @@ class MakeFontReport:
                 f"({stages}); {self.adaptation}; {self.weight_text()}; {self.build.quality()}")
 
     def weight_text(self) -> str:
-        if self.weight == stroke_weight.HALF:
+        if self.weight == inklevel.HALF:
             return "outlines at half ink"
-        change = "thinner" if self.weight > stroke_weight.HALF else "bolder"
+        change = "thinner" if self.weight > inklevel.HALF else "bolder"
         return f"outlines at ink level {self.weight} ({change} than half ink)"
 
 
@@ -79,16 +79,18 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`.
 
     `weight` is the ink level the generated glyphs are traced at (128 = half ink, higher thins,
-    `fontgen.weight`); None fits it to the writer's samples. `adapt` (off, fast, full) tunes the model to
-    the samples first (`fontgen.adapt`, needs torch), drawing everything from `seed`.
+    `fontgen.font.inklevel`); None fits it to the writer's samples. `adapt` (off, fast, full) tunes the model to
+    the samples first (`fontgen.model.adapt`, needs torch), drawing everything from `seed`.
     """
-    from fontgen import generate, pipeline, samples
+    from fontgen.font import factory
+    from fontgen.model import generate
+    from fontgen.samples import references
 
-    out, ttf = pipeline.check_fonts(out, ttf or None, force)  # every target writable before minutes of work
+    out, ttf = factory.check_fonts(out, ttf or None, force)  # every target writable before minutes of work
     chars = charsets.resolve(charset)
     gen = generate.Generator(model, device=device)
     size, margin = gen.info.size, gen.info.margin
-    writer = samples.load(samples_dir, size, margin)
+    writer = references.load(samples_dir, size, margin)
     seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -114,9 +116,9 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
 
     t0 = time.perf_counter()
     if weight is None:
-        weight = stroke_weight.fit_to_samples(gen, style, writer, own)
+        weight = inklevel.fit_to_samples(gen, style, writer, own)
     inputs = gen.inputs(tpl.ink, tpl.chars)[todo]
-    made = stroke_weight.adjust(gen.glyphs(style, inputs, batch=batch, progress=progress), weight)
+    made = inklevel.adjust(gen.glyphs(style, inputs, batch=batch, progress=progress), weight)
     seconds["generate"] = time.perf_counter() - t0
 
     glyphs: dict[str, np.ndarray] = {}
@@ -135,8 +137,8 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     if missing:
         log.warning("notice: the template font lacks %d characters of the charset; they are left out", len(missing))
 
-    built = pipeline.build_font(glyphs, out, ttf=ttf, name=name, placements=placements, force=force,
-                                progress=progress, workers=workers)
+    built = factory.build_font(glyphs, out, ttf=ttf, name=name, placements=placements, force=force,
+                               progress=progress, workers=workers)
     seconds["vectorize"] = built.seconds.get("trace", 0.0)
     seconds["build"] = built.seconds.get("otf", 0.0) + built.seconds.get("ttf", 0.0)
     seconds["validate"] = built.seconds.get("check", 0.0)
@@ -147,7 +149,7 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
 
 def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool):
     """Tune `gen` (in place: its glyph graph) and the style to the writer's samples; returns the `adapt.Fit`."""
-    from fontgen import adapt
+    from fontgen.model import adapt
 
     if mode == "off":
         return adapt.Fit(style, mode)
@@ -159,7 +161,7 @@ def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool
     if fit.note and mode != "off":
         log.warning("notice: %s", fit.summary())
     if fit.weights is not None:
-        from fontgen import finetune
+        from fontgen.model import finetune
 
         gen.use_glyph_graph(finetune.tuned_graph(finetune.load_graph(gen), fit.weights))
     return fit

@@ -4,7 +4,7 @@ The style encoder sums a writer up in 192 numbers in one pass, and with 8 or 16 
 the same code: more of the writer's hand never reaches the font. So make-font tunes the generator to
 the samples (per-writer fine-tuning as in zi2zi-style pipelines, with the style code refined as in
 CF-Font): it draws the sample characters from their templates and lowers a pixel + edge L1 against
-the samples, moving the glyph graph's weights and the style code by Adam (`fontgen.finetune`, torch).
+the samples, moving the glyph graph's weights and the style code by Adam (`fontgen.model.finetune`, torch).
 
 It must stop before it copies the samples. The samples are split into folds; each fold is fitted on
 the others and scored on itself, and the step count where the held-out loss, averaged over folds, is
@@ -102,7 +102,7 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
     why = unavailable()
     if why:
         return Fit(style, mode, note=why)
-    from fontgen.finetune import Tuner, load_graph
+    from fontgen.model.finetune import Tuner, load_graph
 
     t0 = time.perf_counter()
     budget = BUDGETS[mode]

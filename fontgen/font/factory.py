@@ -23,8 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fontgen import fontbuild, outfiles, raster, validate, vectorize
+from fontgen import outfiles, raster
 from fontgen.errors import InputError
+from fontgen.font import build, compiler, validate, vectorize
 
 MAX_CANVAS_PX = 256  # larger images are area-averaged down to this before tracing
 FONT_SUFFIXES = (".otf", ".ttf")
@@ -69,7 +70,7 @@ def square_canvas(ink: np.ndarray, max_px: int = MAX_CANVAS_PX) -> np.ndarray:
 
 def glyphs_from_folder(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Path]]:
     """Read a folder of per-character images into square uint8 canvases, plus each one's file."""
-    from fontgen import glyphfiles
+    from fontgen.samples import glyphfiles
 
     found = glyphfiles.read_folder(folder)
     glyphs = {ch: square_canvas(ink) for ch, (_, ink) in found.items()}
@@ -111,7 +112,7 @@ def check_fonts(out: str | Path, ttf: str | Path | None, force: bool) -> tuple[P
 def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = None, name: str = "My Hand",
                placements: dict[str, raster.Placement] | None = None, force: bool = False,
                progress: bool = True, workers: int | None = None, layout: str = "content",
-               info: fontbuild.FontInfo | None = None, options: vectorize.TraceOptions = vectorize.TraceOptions(),
+               info: build.FontInfo | None = None, options: vectorize.TraceOptions = vectorize.TraceOptions(),
                sources: dict[str, Path] | None = None, margins: dict[str, int] | None = None,
                min_iou: float = 0.5) -> BuildReport:
     """Trace, build, check and write the font(s); raises InputError/FontCheckError and writes nothing on failure.
@@ -127,21 +128,21 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
         targets["ttf"] = ttf
     sources = sources or {}
     _check_glyphs(glyphs, sources)
-    info = info or fontbuild.FontInfo(family=name)
+    info = info or build.FontInfo(family=name)
     seconds: dict[str, float] = {}
     flavours = tuple(targets)
 
     t0 = time.perf_counter()
     frames = _frames(glyphs, placements, layout, margins)
     traced = vectorize.trace_many(glyphs, frames, options=options,
-                                  finish=partial(fontbuild.prepare_glyph, flavours=flavours),
+                                  finish=partial(build.prepare_glyph, flavours=flavours),
                                   workers=workers, progress=progress)
     seconds["trace"] = time.perf_counter() - t0
 
     fonts: dict[str, bytes] = {}
     for flavour in flavours:
         t0 = time.perf_counter()
-        compile_font = fontbuild.compile_otf if flavour == "otf" else fontbuild.compile_ttf
+        compile_font = build.compile_otf if flavour == "otf" else build.compile_ttf
         fonts[flavour] = compile_font(traced, info)
         seconds[flavour] = time.perf_counter() - t0
 
@@ -149,7 +150,7 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
     checks = {}
     # ASCII glyphs were moved to proportional side bearings: follow them when rendering back.
     for ch, frame in frames.items():
-        _, dx = fontbuild.horizontal_layout(ch, traced[ch].bounds)
+        _, dx = compiler.horizontal_layout(ch, traced[ch].bounds)
         if dx:
             frames[ch] = vectorize.PixelFrame(frame.scale, frame.x0 + dx, frame.y0)
     for flavour, data in fonts.items():

@@ -3,7 +3,7 @@
 For every held-out writer of a dataset and every reference count R, R of the writer's glyphs are the
 references, the model writes up to N other characters of the writer (the manifest's unseen
 characters included) and the result, as the font make-font builds would draw it (traced at the ink
-level fitted to the references, `fontgen.weight`), is compared with the writer's real glyphs:
+level fitted to the references, `fontgen.font.inklevel`), is compared with the writer's real glyphs:
 
 - legibility: top-1 accuracy (RA) of the project's OCR critic and of PP-OCRv5 (never trained here),
   on generated, real and template glyphs;
@@ -33,8 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import metrics, modelfiles, outfiles
+from fontgen import outfiles
 from fontgen.errors import InputError
+from fontgen.model import modelfiles
+from fontgen.quality import metrics
 
 SUBSETS = ("all", "seen", "unseen")
 SHEET_COLUMNS = 16
@@ -56,7 +58,7 @@ class GlyphStore:
     """Reads dataset glyph PNGs on demand, once each (training fonts are reused for every writer)."""
 
     def __init__(self, root: Path):
-        from training.data import layout
+        from fontgen import dataset_layout
 
         self.layout = layout
         self.root = root
@@ -141,14 +143,14 @@ class Readers:
     """The recognizers an evaluation uses: the model's critic (if exported) and PP-OCRv5 (if wanted)."""
 
     def __init__(self, model_dir: Path, info: modelfiles.ModelInfo, ocr: bool, threads: int | None):
-        from fontgen import recognizer
+        from fontgen.quality import recognizer
 
         self.critic = recognizer.CriticRecognizer(model_dir, threads) if "critic" in info.graphs else None
         self.ocr = recognizer.PPOCRRecognizer(threads) if ocr else None
 
     def score(self, ink: np.ndarray, chars: list[str]) -> dict:
         """Per-glyph correctness for both readers, plus the critic's probabilities and features."""
-        from fontgen import recognizer
+        from fontgen.quality import recognizer
 
         out = {"critic": None, "ocr": None, "probs": None, "features": None}
         if self.critic is not None:
@@ -187,11 +189,11 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
                     weight: int | None = None) -> dict:
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
-    Generated glyphs are measured as make-font's font draws them (`fontgen.weight`): traced at the ink
+    Generated glyphs are measured as make-font's font draws them (`fontgen.font.inklevel`): traced at the ink
     level `weight`, or (None) at the level fitted to the R references, as make-font fits it to the
     writer's samples.
     """
-    from fontgen import weight as stroke_weight
+    from fontgen.font import inklevel
 
     templated = set(store.chars("template", ""))
     available = [c for c in store.chars(writer.split, writer.name) if c in templated]
@@ -224,9 +226,9 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     for r in refs:
         ref_ink = store.stack(writer.split, writer.name, references[:r])
         style = gen.style(ref_ink)
-        level = weight if weight is not None else stroke_weight.fit(
+        level = weight if weight is not None else inklevel.fit(
             gen.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
-        out = stroke_weight.drawn(gen.glyphs(style, inputs, progress=False), level)
+        out = inklevel.drawn(gen.glyphs(style, inputs, progress=False), level)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
@@ -243,7 +245,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
             "_features": scored["features"],
         }
         bar.update(1)
-    from fontgen import evalreport
+    from fontgen.quality import evalreport
 
     evalreport.write_sheet(sheet_path, writer.name, store.stack(writer.split, writer.name, references), references,
                            chars, unseen_mask, generated, real, tpl, SHEET_COLUMNS)
@@ -338,23 +340,24 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
              force: bool = False) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json."""
     from tqdm import tqdm
-    from training.data import layout
+    from fontgen import dataset_layout
 
-    from fontgen import evalreport, generate
+    from fontgen.model import generate
+    from fontgen.quality import evalreport
 
     data, out = Path(data), Path(out)
     check_out_dir(out, force)
-    manifest = layout.load_manifest(data)
+    manifest = dataset_layout.load_manifest(data)
     info = modelfiles.load(model_dir)
     if int(manifest["size"]) != info.size:
         raise InputError(f"dataset glyphs are {manifest['size']} px but the model works at {info.size} px",
-                         data / layout.MANIFEST, "evaluate on a dataset built at the model's size")
-    if split not in layout.SPLIT_DIRS:
-        raise InputError(f"unknown split {split!r}", None, f"use one of {', '.join(layout.SPLIT_DIRS)}")
+                         data / dataset_layout.MANIFEST, "evaluate on a dataset built at the model's size")
+    if split not in dataset_layout.SPLIT_DIRS:
+        raise InputError(f"unknown split {split!r}", None, f"use one of {', '.join(dataset_layout.SPLIT_DIRS)}")
     writers = [Writer(w["name"], w["split"], w.get("kind", "")) for w in manifest["writers"]]
     held_out = [w for w in writers if w.split == split]
     if not held_out:
-        raise InputError(f"the dataset has no writers in the {split!r} split", data / layout.MANIFEST,
+        raise InputError(f"the dataset has no writers in the {split!r} split", data / dataset_layout.MANIFEST,
                          "choose another --split or rebuild the dataset with held-out writers")
     fonts = [w.name for w in writers if w.split == "train" and w.kind == "font"]
     unseen = set(manifest.get("unseen_chars", ""))
@@ -375,7 +378,8 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
         result = {
             "model": {"folder": str(info.folder), "model_json_sha256": modelfiles.sha256_file(info.folder / modelfiles.MODEL_JSON),
                       "size": info.size},
-            "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / layout.MANIFEST), "split": split},
+            "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / dataset_layout.MANIFEST),
+                     "split": split},
             "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed,
                          "weight": "auto" if weight is None else weight},
             "recognizers": {

@@ -3,7 +3,7 @@
 A character with 15 or more strokes (醒 蠢 戴 赢 豁) has narrow counters and gaps; at 24 px they are a
 pixel wide, and an outline that is a little too bold, or a stroke a little too thin, merges or drops
 them. Each character is rendered with FreeType (Pillow, as `preview` does) at 24 and 96 px and at a
-reference 512 px, and its topology (`fontgen.topology`: ink components and holes) at each size is
+reference 512 px, and its topology (`fontgen.font.topology`: ink components and holes) at each size is
 compared with the reference's. The template font (Noto Sans CJK SC) gets the same test: it is what a
 professionally made, hinted font keeps at 24 px, the honest baseline.
 
@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import cachepaths, charsets, outfiles, templates, topology
+from fontgen import cachepaths, charsets, outfiles, templates
 from fontgen.errors import InputError
+from fontgen.font import topology
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def sheet(check: OutlineCheck, columns: int = 6) -> Image.Image:
 
     Captions give the separation ratio at each size and turn red where a separation is lost.
     """
-    from fontgen.preview import label_font
+    from fontgen.quality.specimen import label_font
 
     small, large = min(check.sizes), max(check.sizes)
     faces = ((check.font, check.found), (check.reference, check.baseline))
@@ -229,11 +230,11 @@ def check_outlines(font: str | Path, chars: str | None = None, sample: int = SAM
                    json_out: str | Path | None = None, sheet_out: str | Path | None = None,
                    force: bool = False) -> OutlineCheck:
     """Measure stroke separation of `font` and the template font; write the JSON and the sheet if asked."""
-    from fontgen import preview
+    from fontgen.quality import specimen
 
     json_out, sheet_out = outfiles.check_outputs([(json_out, (".json",), outfiles.MB),
                                                   (sheet_out, (".png",), 8 * outfiles.MB)], force)
-    face = preview.font_face(font)
+    face = specimen.font_face(font)
     reference = templates.find_face()
     mapped, ref_mapped = templates.mapped_chars(face), templates.mapped_chars(reference)
     named = "".join(dict.fromkeys(ch for ch in (NAMED if chars is None else chars) if not ch.isspace()))
@@ -255,6 +256,6 @@ def check_outlines(font: str | Path, chars: str | None = None, sample: int = SAM
     if json_out is not None:
         files[json_out] = json.dumps(check.as_json(), ensure_ascii=False, indent=1).encode("utf-8")
     if sheet_out is not None:
-        files[sheet_out] = preview.png_bytes(sheet(check))
+        files[sheet_out] = specimen.png_bytes(sheet(check))
     outfiles.write_all(files, force)
     return check

@@ -1,0 +1,12 @@
+"""The font's fixed numbers: em, metrics (after Noto Sans CJK, so the font lines up with other CJK
+fonts), spacing and encoding limits, shared by the compilers, the glyph programs and the factory."""
+
+UPM = 1000
+CJK_ADVANCE = 1000
+TYPO_ASCENDER, TYPO_DESCENDER = 880, -120
+HHEA_ASCENDER, HHEA_DESCENDER = 1160, -288
+ASCII_SIDE_BEARING = 50
+SPACE_ADVANCES = {" ": 250, "\u00a0": 250, "\u3000": CJK_ADVANCE}
+CU2QU_MAX_ERR = 1.0
+T2_MAX_ARGS = 48  # Type 2 argument stack depth
+GB2312_CODEPAGES = (1 << 0) | (1 << 18)  # Latin 1252 and Simplified Chinese 936
