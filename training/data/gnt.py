@@ -29,6 +29,7 @@ import numpy as np
 
 from fontgen import dataset_layout, raster, templates
 from fontgen.errors import InputError
+from training.data import sources
 
 HEADER = struct.Struct("<I2sHH")
 RECOPY = "re-copy the .gnt file and convert again"
