@@ -13,7 +13,6 @@ a crash never leaves a half-built DIR.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from datetime import datetime, timezone
@@ -75,9 +74,8 @@ def manifest(size: int, charset: str, seed: int | None, template: dict, unseen_c
 
 def commit(staging: Path, out: Path, manifest: dict) -> None:
     """Write the manifest last, then swap the staging folder into place."""
-    tmp = staging / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, staging / MANIFEST)
+    outfiles.write_atomic(staging / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"),
+                          force=False)
     if out.exists() and not out.is_dir():
         out.unlink()
     outfiles.replace_folder(staging, out)

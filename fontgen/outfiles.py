@@ -7,6 +7,8 @@ One transaction for every command that writes files (make-font, build-font, prev
     write_all({out: otf_bytes, ttf: ttf_bytes}, force)  # temp files beside the targets, renamed together
 
     write_atomic(out, data, force)                 # the one-file case
+    with staged_folder(out) as tmp:                # a folder: filled beside `out`, swapped on in one rename
+        ...
     replace_folder(staging, out)                   # a finished folder swapped onto `out` in one rename
 
 If any output cannot be written (a full disk, a folder gone read-only) no target changes and no temp
@@ -20,6 +22,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from fontgen.errors import InputError
@@ -166,3 +169,16 @@ def replace_folder(staging: Path, out: Path) -> None:
         shutil.rmtree(old)
     else:
         os.replace(staging, out)
+
+
+@contextmanager
+def staged_folder(out: Path):
+    """A new temp folder beside `out` to fill; when the block ends it replaces `out` in one rename, and
+    when the block raises it is removed, so `out` is either as it was or complete."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield staging
+        os.chmod(staging, 0o755)
+        replace_folder(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

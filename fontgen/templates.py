@@ -15,18 +15,17 @@ strokes are where a hand puts them, beside the sans template that fixes the glyp
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import cachepaths, raster
+from fontgen import cachepaths, outfiles, raster
 from fontgen.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -207,17 +206,13 @@ def _read_cache(path: Path, chars: list[str], size: int) -> Templates | None:
 
 
 def _write_cache(path: Path, kept: list[str], ink: np.ndarray, place: dict[str, raster.Placement]) -> None:
-    """Write the entry under a name of its own, then rename: concurrent runs never mix their bytes."""
+    """Write the entry atomically (`outfiles` stages it under a name of its own): concurrent runs never
+    mix their bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     placement = np.array([[place[c].cx, place[c].cy, place[c].side] for c in kept], np.float32).reshape(-1, 3)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, chars=np.array("".join(kept)), ink=ink, placement=placement)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, chars=np.array("".join(kept)), ink=ink, placement=placement)
+    outfiles.write_atomic(path, buf.getvalue(), force=True)
 
 
 def content_ink(chars: list[str], fallback: np.ndarray, family: str, size: int,

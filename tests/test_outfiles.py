@@ -192,3 +192,20 @@ def test_preview_writes_both_outputs_or_neither(tmp_path, monkeypatch):
 def test_one_file_named_for_two_outputs(tmp_path):
     with pytest.raises(InputError, match="two outputs"):
         outfiles.check_outputs([(tmp_path / "a.png", (), 0), (tmp_path / "." / "a.png", (), 0)], force=False)
+
+
+def test_staged_folder_replaces_whole_or_not_at_all(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with outfiles.staged_folder(out) as staging:
+            (staging / "new.txt").write_text("new", encoding="utf-8")
+            raise RuntimeError("the work failed half-way")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no staging folder left behind
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    with outfiles.staged_folder(out) as staging:
+        (staging / "new.txt").write_text("new", encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+    assert out.stat().st_mode & 0o777 == 0o755

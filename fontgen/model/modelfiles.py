@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fontgen import outfiles
 from fontgen.errors import InputError
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"  # fontgen/assets, shipped as package data
@@ -129,8 +129,5 @@ def record_metrics(folder: str | Path, metrics: dict) -> Path:
     folder = Path(folder)
     meta = read_json(folder)
     meta["metrics"] = metrics
-    path = folder / MODEL_JSON
-    tmp = path.with_name(f".{MODEL_JSON}.tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return outfiles.write_atomic(folder / MODEL_JSON, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"),
+                                 force=True)

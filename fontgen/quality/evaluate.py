@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import shutil
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from fontgen import outfiles
+from fontgen import dataset_layout, outfiles
 from fontgen.errors import InputError
 from fontgen.model import modelfiles
 from fontgen.quality import metrics
@@ -58,9 +55,6 @@ class GlyphStore:
     """Reads dataset glyph PNGs on demand, once each (training fonts are reused for every writer)."""
 
     def __init__(self, root: Path):
-        from fontgen import dataset_layout
-
-        self.layout = layout
         self.root = root
         self.cache: dict[tuple[str, str, str], np.ndarray | None] = {}
 
@@ -70,14 +64,14 @@ class GlyphStore:
 
     def folder(self, split: str, writer: str) -> Path:
         if split == "template":
-            return self.root / self.layout.TEMPLATE_DIR
-        return self.root / self.layout.SPLIT_DIRS[split] / writer
+            return self.root / dataset_layout.TEMPLATE_DIR
+        return self.root / dataset_layout.SPLIT_DIRS[split] / writer
 
     def get(self, split: str, writer: str, ch: str) -> np.ndarray | None:
         key = (split, writer, ch)
         if key not in self.cache:
             path = self.folder(split, writer) / f"{ch}.png"
-            self.cache[key] = self.layout.read_glyph(path) if path.is_file() else None
+            self.cache[key] = dataset_layout.read_glyph(path) if path.is_file() else None
         return self.cache[key]
 
     def stack(self, split: str, writer: str, chars: list[str]) -> np.ndarray:
@@ -340,7 +334,6 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
              force: bool = False) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json."""
     from tqdm import tqdm
-    from fontgen import dataset_layout
 
     from fontgen.model import generate
     from fontgen.quality import evalreport
@@ -365,8 +358,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
     gen = generate.Generator(model_dir, device=device, threads=threads)
     readers = Readers(info.folder, info, ocr, threads)
     store = GlyphStore(data)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with outfiles.staged_folder(out) as staging:
         (staging / "sheets").mkdir()
         results = []
         with tqdm(total=len(held_out) * len(refs), desc="eval", unit="writer×R", disable=None) as bar:
@@ -395,11 +387,6 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
         }
         (staging / "report.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
         (staging / "report.md").write_text(evalreport.markdown(result), encoding="utf-8")
-        os.chmod(staging, 0o755)
-        outfiles.replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return result
 
 

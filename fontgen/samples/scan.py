@@ -19,9 +19,6 @@ naming the page, before anything is written:
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,35 +301,22 @@ def scan(paths, out: str | Path, debug: str | Path | None = None, force: bool = 
             seen[ch] = res.path
     if not seen:
         raise InputError("every box is empty", paths[0], "write the characters in their boxes with a dark pen")
-    debug_tmp = None if debug is None else _write_debug([res.debug for res in results], debug)
-    try:
-        _write_folder({ch: res.samples[ch] for res in results for ch in res.samples}, out)
-        if debug_tmp is not None:
-            os.replace(debug_tmp, debug)
-    finally:
-        if debug_tmp is not None and debug_tmp.exists():
-            debug_tmp.unlink()
+    picture = None if debug is None else _debug_png([res.debug for res in results], debug)
+    with outfiles.staged_folder(out) as folder:  # the samples and the debug picture, both or neither
+        for res in results:
+            for ch, ink in res.samples.items():
+                Image.fromarray(255 - ink).save(folder / sample_filename(ch))
+        if picture is not None:
+            outfiles.write_atomic(debug, picture, force)
     return results
 
 
-def _write_folder(samples: dict[str, np.ndarray], out: Path) -> None:
-    """Write the samples into a temporary sibling folder, then swap it into place."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for ch, ink in samples.items():
-            Image.fromarray(255 - ink).save(tmp / sample_filename(ch))
-        outfiles.replace_folder(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-
-
-def _write_debug(pictures: list[np.ndarray], out: Path) -> Path:
-    """Stack the pages' debug pictures vertically into a temp file beside `out`; returns its path."""
+def _debug_png(pictures: list[np.ndarray], out: Path) -> bytes:
+    """The pages' debug pictures stacked vertically, as PNG bytes."""
     width = max(p.shape[1] for p in pictures)
     padded = [cv2.copyMakeBorder(p, 0, 10, 0, width - p.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255))
               for p in pictures]
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    if not cv2.imwrite(str(tmp), np.vstack(padded)):
-        raise InputError("cannot write the debug picture", out, "check the folder is writable")
-    return tmp
+    ok, png = cv2.imencode(".png", np.vstack(padded))
+    if not ok:
+        raise InputError("cannot encode the debug picture", out, "scan fewer pages at a time")
+    return png.tobytes()

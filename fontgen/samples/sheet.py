@@ -17,7 +17,7 @@ so the two can never disagree. A page carries everything `scan` needs:
 
 from __future__ import annotations
 
-import os
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from fontgen import outfiles
 from fontgen.errors import InputError
 
 PAPERS = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}  # width, height in mm
@@ -242,18 +243,9 @@ def render_page(page: Page, dpi: float = 300) -> Image.Image:
 
 
 def write_pdf(pages: list[Page], out: str | Path, dpi: float = 300, force: bool = False) -> Path:
-    """Render every page and write one PDF atomically (temp file in the same folder, then rename)."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise InputError("output already exists", out, "pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise InputError("output folder does not exist", out.parent, "create it first")
+    """Render every page and write one PDF atomically (`outfiles`: checked first, written whole)."""
+    out = outfiles.check_output(out, force)
     images = [render_page(p, dpi) for p in pages]
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        images[0].save(tmp, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return outfiles.write_atomic(out, buf.getvalue(), force)
