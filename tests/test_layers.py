@@ -4,6 +4,7 @@ the rooms are. Every import counts, also the lazy ones inside functions."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,11 @@ def test_rules_catch_a_violation(tmp_path, monkeypatch):
         except AssertionError:
             continue
         raise AssertionError(f"{check.__name__} missed the violation")
+
+
+def test_outputs_only_through_outfiles():
+    """Temp files renamed into place are outfiles' job (write_atomic, write_all, staged_folder)."""
+    pattern = re.compile(r"os\.replace|os\.rename|\.rename\(|mkstemp|mkdtemp|NamedTemporaryFile")
+    bad = [f"{p.relative_to(ROOT)}:{n}" for p in PACKAGE.rglob("*.py") if p.name != "outfiles.py"
+           for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not bad, "hand-written temp + rename (use fontgen.outfiles):\n" + "\n".join(bad)
