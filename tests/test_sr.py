@@ -1,0 +1,139 @@
+"""Super-resolution stage: pair cache from two dataset sizes, training and exact resume, ONNX parity."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from fontgen.errors import InputError  # noqa: E402
+from tinydata import make_dataset  # noqa: E402
+from tinymodel import KAI, export_tiny  # noqa: E402
+from training import sr_data, sr_train  # noqa: E402
+from training.models.sr import SRConfig, SRNet  # noqa: E402
+
+TINY = ["model.channels=8", "model.blocks=1", "model.head=4", "data.batch=4", "data.val_fraction=0.2",
+        "optim.warmup=2", "train.log_every=5", "train.save_every=5", "train.threads=1"]
+
+
+def quiet(_msg):
+    pass
+
+
+def dataset(root, size, chars=24):
+    """The tiny dataset, with the manifest format the builder writes."""
+    make_dataset(root, chars=chars, size=size)
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    (root / "manifest.json").write_text(json.dumps({**manifest, "format": 1, "seed": 0}), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sr")
+    lo, hi = dataset(root / "lo", 64), dataset(root / "hi", 128)
+    model = export_tiny(root / "model", content_font=KAI)
+    return sr_data.build_pairs(hi, lo, model, root / "pairs.npz", per_writer=10, seed=0)
+
+
+def test_pairs_hold_training_writers_only(pairs):
+    with np.load(pairs) as z:
+        writers = str(z["writers"]).split("\n")
+        assert writers == ["w0", "w1", "w2"]  # t0 is held out
+        assert z["target"].shape == (30, 128, 128) and z["real"].shape == (30, 64, 64) == z["made"].shape
+        assert z["guides"].shape[1:] == (2, 128, 128)  # template + content font
+        # unseen characters (the last 4 of the tiny charset) never become pairs
+        assert len(str(z["chars"])) <= 20
+
+
+def test_build_pairs_refuses_mismatched_sizes(tmp_path):
+    lo, other = dataset(tmp_path / "lo", 64, 12), dataset(tmp_path / "other", 96, 12)
+    with pytest.raises(InputError, match="not a multiple"):
+        sr_data.build_pairs(other, lo, None, tmp_path / "p.npz")
+
+
+def test_degrade_fills_gaps_with_grey():
+    ink = np.zeros((64, 64), np.uint8)
+    ink[10:50, 10:14] = ink[10:50, 16:20] = 255  # two strokes 2 px apart
+    out = sr_data.degrade(ink, np.random.default_rng(0), blur=0.0, clot_p=1.0)
+    assert out[30, 14:16].min() > 60 and out[30, 40] == 0
+
+
+def test_net_starts_as_bilinear_upsampling_and_exports_with_parity(tmp_path):
+    from export.sr_export import FILE, export_sr
+
+    net = SRNet(SRConfig(channels=8, blocks=1, head=0)).eval()
+    low = torch.rand(2, 1, 64, 64) * 2 - 1
+    up = torch.nn.functional.interpolate(low, scale_factor=2.0, mode="bilinear", align_corners=False)
+    assert torch.allclose(net(low, torch.zeros(2, 2, 128, 128)), up)
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    entry = export_sr(net, tmp_path, 64)
+    assert (tmp_path / FILE).is_file() and entry["parity"]["glyphs_max_abs"] < 1e-3
+    assert entry["output_size"] == 128 and not list(tmp_path.glob(".*"))
+
+
+def test_training_learns_and_resumes_exactly(pairs, tmp_path):
+    cfg = sr_train.load_config("sr", TINY + ["train.iterations=10", "data.made_p=0"])
+    sr_train.train(cfg, pairs, tmp_path / "a", log=quiet)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "last.pth").write_bytes((tmp_path / "a" / "000005.pth").read_bytes())
+    sr_train.train(cfg, pairs, tmp_path / "b", resume=True, log=quiet)  # as if stopped at 5
+    a = torch.load(tmp_path / "a" / "last.pth", weights_only=True)
+    b = torch.load(tmp_path / "b" / "last.pth", weights_only=True)
+    assert a["iteration"] == b["iteration"] == 10
+    for k in a["model"]:
+        assert torch.allclose(a["model"][k], b["model"][k], atol=1e-6), k
+
+    long = sr_train.load_config("sr", TINY + ["train.iterations=120", "data.made_p=0", "data.blur=0",
+                                              "data.clot_p=0", "data.jitter=0", "optim.lr=5e-3"])
+    sr_train.train(long, pairs, tmp_path / "c", log=quiet)
+    net = sr_train.load_model(tmp_path / "c" / "last.pth", ema=False)
+    data = sr_data.Pairs(pairs)
+    low, guide, target = map(torch.from_numpy, data.batch(np.arange(len(data)), np.random.default_rng(0), 0.0,
+                                                          0.0, 0.0, 0.0))
+    up = torch.nn.functional.interpolate(low, scale_factor=2.0, mode="bilinear", align_corners=False)
+    with torch.no_grad():
+        assert (net(low, guide) - target).abs().mean() < 0.9 * (up - target).abs().mean()
+
+
+def test_resume_refuses_a_gan_checkpoint(pairs, tmp_path):
+    (tmp_path / "run").mkdir()
+    torch.save({"model_config": {}}, tmp_path / "run" / "last.pth")
+    with pytest.raises(InputError, match="not an SR checkpoint"):
+        sr_train.train(sr_train.load_config("sr", TINY), pairs, tmp_path / "run", resume=True, log=quiet)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(InputError, match="multiple"):
+        sr_train.load_config("sr", ["model.cell=3"])
+    with pytest.raises(InputError, match="unknown config key"):
+        sr_train.load_config("sr", ["model.width=3"])
+
+
+def test_model_folder_runs_the_sr_stage_as_torch_does(tmp_path):
+    from export.sr_export import add_to_model
+    from fontgen import raster
+    from fontgen.model import modelfiles, superres
+
+    folder = export_tiny(tmp_path / "model", content_font=KAI)
+    assert superres.SuperRes.of(modelfiles.load(folder)) is None
+    torch.manual_seed(0)
+    net = SRNet(SRConfig(channels=8, blocks=1, head=4)).eval()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    add_to_model(net, folder, {"note": "random-init test net"})
+    sr = superres.SuperRes.of(modelfiles.load(folder), threads=1)  # graphs.sr verified by its sha256
+    chars = list("永和我天地")
+    guides = sr.guides(chars)
+    assert guides.shape == (5, 2, 128, 128) and sr.margin == 8
+    glyphs = np.random.default_rng(0).integers(0, 256, (5, 64, 64), dtype=np.uint8)
+    got = sr.run(glyphs, guides)
+    with torch.no_grad():
+        want = raster.from_model(net(torch.from_numpy(raster.to_model(glyphs))[:, None],
+                                     torch.from_numpy(raster.to_model(guides))).numpy()[:, 0])
+    assert got.shape == (5, 128, 128) and np.abs(got.astype(int) - want).max() <= 1
+    (folder / "sr.onnx").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="sr graph is corrupt"):
+        modelfiles.load(folder)
