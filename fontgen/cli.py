@@ -323,6 +323,26 @@ def train_ocr_cmd(preset, data, out, resume, overrides) -> None:
     ocr.train_ocr(_train_config(preset, overrides), data, out, resume=resume, log=click.echo)
 
 
+@train_group.command("recognizer")
+@click.option("--config", "preset", default="paper", show_default=True, help="Preset (its recognizer and train sections) or a YAML path.")
+@click.option("--data", required=True, type=click.Path(file_okay=False), help="Dataset folder (a CASIA-HWDB conversion).")
+@click.option("--out", default="runs/recognizer", show_default=True, type=click.Path(file_okay=False), help="Run folder for checkpoints.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from last.pth.")
+@click.argument("overrides", nargs=-1)
+def train_recognizer_cmd(preset, data, out, resume, overrides) -> None:
+    """Train the seed protocol's recognizer: DenseNet-121, 3,755 GB2312 level-1 classes, the training writers.
+
+    `fontgen eval --protocol seed` reads it. Extra arguments are section.key=value overrides.
+
+    \b
+    Example:
+      fontgen train recognizer --data data/casia64 --out runs/recognizer recognizer.iterations=40000
+    """
+    from training import recognizer
+
+    recognizer.train_recognizer(_train_config(preset, overrides), data, out, resume=resume, log=click.echo)
+
+
 @train_group.command("gan")
 @click.option("--config", "preset", default="cpu", show_default=True, help="Preset (cpu, paper) or a YAML path.")
 @click.option("--data", required=True, type=click.Path(file_okay=False), help="Dataset folder (manifest.json, script/, template/).")
@@ -413,16 +433,29 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--weight", type=InkLevel(), default="auto", show_default=True,
               help="Ink level generated glyphs are traced at, as make-font's --weight (auto: fitted to the references).")
 @click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
+@click.option("--protocol", type=click.Choice(["product", "seed"]), default="product", show_default=True,
+              help="seed: the DSF-GAN paper's protocol (RA of a DenseNet-121 over every GB2312 level-1 character "
+                   "of each test writer at R = 4 and --refs, SSIM, FID/IS); needs torch.")
+@click.option("--recognizer", "recognizer_path", default="runs/recognizer", show_default=True, type=click.Path(),
+              help="With --protocol seed: the recognizer's run folder or .pth; an empty or unfinished folder is "
+                   "trained on --data first (fontgen train recognizer).")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
-def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, force) -> None:
+@click.pass_context
+def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, protocol,
+             recognizer_path, force) -> None:
     """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
 
-    Writes report.json, report.md and sheets/<writer>.png into --out.
+    Writes report.json, report.md and sheets/<writer>.png into --out. With --protocol seed, the paper's
+    numbers instead (report.json, report.md), with what is comparable to its table.
 
     \b
-    Example:
+    Examples:
       fontgen eval --model fontgen/assets/default --data data/ds --refs 4,8 --chars 200 --out report/
+      fontgen eval --protocol seed --model models/paper --data data/casia64 --recognizer runs/recognizer --out report-seed/
     """
+    if protocol == "seed":
+        _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force)
+        return
     from fontgen.quality import evaluate
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
@@ -437,6 +470,28 @@ def eval_cmd(model, data, split, refs, max_chars, seed, out, no_ocr, device, wei
 
         path = modelfiles.record_metrics(modelfiles.resolve_dir(model), evaluate.model_metrics(result))
         click.echo(f"metrics recorded in {path}")
+    click.echo(f"{out}/report.md")
+
+
+PRODUCT_ONLY = {"split": "--split", "max_chars": "--chars", "no_ocr": "--no-ocr", "weight": "--weight",
+                "record": "--record"}
+
+
+def _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force) -> None:
+    """`eval --protocol seed`: training.seed_protocol, whose options are a subset of the product's."""
+    from click.core import ParameterSource
+
+    given = [flag for name, flag in PRODUCT_ONLY.items() if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: not part of --protocol seed")
+    from fontgen.quality.evaluate import parse_refs
+    from training import seed_protocol
+
+    report = seed_protocol.evaluate_seed(model, data, out, recognizer_path, refs=parse_refs(refs), seed=seed,
+                                         device=device, force=force, log=click.echo)
+    for r, m in report["summary"].items():
+        click.echo(f"R={r}: RA {m['ra']:.4f}, SSIM {m['ssim']:.4f} over {m['glyphs']} glyphs")
+    click.echo(f"RA: {report['comparable']['ra']}")
     click.echo(f"{out}/report.md")
 
 

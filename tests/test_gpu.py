@@ -61,6 +61,25 @@ def test_gan_trains_on_cuda_resumes_on_cpu_and_exports(data, gpu_critic, tmp_pat
     assert info["parity"]["generator"]["glyph_max_abs"] <= 1e-3 and info["training"]["iterations"] == 62
 
 
+def test_train_picks_cuda_and_bf16_without_flags(data, gpu_critic, tmp_path):
+    """`fontgen train gan` with no device or precision override: train.device=auto, train.amp=auto."""
+    from click.testing import CliRunner
+
+    from fontgen.cli import cli
+
+    args = ["train", "gan", "--config", "cpu", "--data", str(data), "--ocr", str(gpu_critic[0] / "last.pth"),
+            "--out", str(tmp_path / "gan"), *TINY, "train.iterations=2"]
+    assert not any(a.startswith(("train.device", "train.amp")) for a in args)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("device ")]
+    assert line.startswith("device cuda:0 (") and line.endswith("precision bf16, world size 1"), line
+    recognizer = CliRunner().invoke(cli, ["train", "recognizer", "--data", str(data), "--out", str(tmp_path / "rec"),
+                                          "recognizer.iterations=2", "recognizer.batch=8"])
+    assert recognizer.exit_code == 0, recognizer.output
+    assert "precision bf16, world size 1" in recognizer.output
+
+
 def test_cuda_and_cpu_generators_agree():
     torch.manual_seed(0)
     gen = build_generator(config.load("cpu").model).eval()
