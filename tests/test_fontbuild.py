@@ -105,11 +105,13 @@ def test_os2_hhea_vhea_vorg(otf):
     assert otf["vhea"].advanceHeightMax == 1000
 
 
-def test_name_table_english_and_chinese_no_mac(otf):
+def test_name_table_english_and_chinese(otf):
     names = otf["name"].names
-    assert all(n.platformID == 3 for n in names)
+    mac = {(n.platEncID, n.langID, n.nameID) for n in names if n.platformID == 1}
+    assert mac == {(25, 33, 1), (25, 33, 2), (25, 33, 4)}  # Mac simplified Chinese, as fontTools encodes it
+    assert otf["name"].getName(1, 1, 25, 33).toUnicode() == "测试手写"
     english = {n.nameID for n in names if n.langID == 0x409}
-    assert {0, 1, 2, 3, 4, 5, 6, 13, 14} <= english
+    assert {0, 1, 2, 3, 4, 5, 6, 13} <= english  # 14 only for a licence with a URL
     assert otf["name"].getName(1, 3, 1, 0x804).toUnicode() == "测试手写"
     assert otf["name"].getName(1, 3, 1, 0x409).toUnicode() == "Test Hand"
 
@@ -149,7 +151,9 @@ def test_bare_outlines_are_accepted(traced):
 
 
 def test_ps_name_is_ascii_only():
-    assert build.FontInfo(family="我的 Hand 1").ps_name == "Hand1-Regular"
+    assert build.FontInfo(family="My Hand 1").ps_name == "MyHand1-Regular"
+    mixed = build.FontInfo(family="我的 Hand 1").ps_name
+    assert mixed.startswith("Hand1") and mixed != build.FontInfo(family="你的 Hand 1").ps_name
     mine, yours = build.FontInfo(family="我的手写").ps_name, build.FontInfo(family="你的手写").ps_name
     assert mine.isascii() and mine.startswith("Font") and mine.endswith("-Regular") and mine != yours
     assert build.FontInfo(family="我的手写").ps_name == mine                  # stable: the same name, the same font

@@ -91,7 +91,7 @@ class CFFCompiler(FontCompiler):
             "FullName": _cff_string(info.full_name, info.ps_name),
             "FamilyName": _cff_string(info.family, info.ps_family),
             "Weight": _cff_string(info.style, "Regular"), "version": _cff_string(info.version, "1.000"),
-            "Notice": _cff_string(self._copyright(), ""), "FontBBox": list(self._font_bbox()),
+            "Notice": _cff_string(info.copyright_notice, ""), "FontBBox": list(self._font_bbox()),
         }, charstrings, private)
 
     def setup_vorg(self) -> None:

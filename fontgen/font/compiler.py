@@ -8,11 +8,8 @@ how a glyph is prepared, the outline tables, where bounds come from and the flav
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import io
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -24,42 +21,12 @@ from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
 from fontgen.font.constants import (ASCII_SIDE_BEARING, CJK_ADVANCE, GB2312_CODEPAGES, HHEA_ASCENDER, HHEA_DESCENDER,
                                     SPACE_ADVANCES, TYPO_ASCENDER, TYPO_DESCENDER, UPM)
+from fontgen.font import metadata, vertical
 from fontgen.font.glyphdata import GlyphData
+from fontgen.font.metadata import FontInfo
 from fontgen.font.vectorize import Outline
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FontInfo:
-    """Naming and licensing of the font; everything else is fixed by `constants`."""
-
-    family: str = "My Hand"
-    family_zh: str | None = None
-    style: str = "Regular"
-    version: str = "1.000"
-    copyright: str | None = None
-    license: str = ("This Font Software is licensed under the SIL Open Font License, Version 1.1. "
-                    "It was made with fontgen from the author's own handwriting.")
-    license_url: str = "https://openfontlicense.org"
-    vendor: str = "NONE"
-
-    @property
-    def ps_family(self) -> str:
-        """The family in PostScript's ASCII: its letters and digits, or for a name without any (a Chinese
-        one) `Font` and 8 hex digits of its SHA-1, so that two users' fonts never share one PostScript name."""
-        letters = re.sub(r"[^A-Za-z0-9]", "", self.family)
-        return letters or "Font" + hashlib.sha1(self.family.encode("utf-8")).hexdigest()[:8]
-
-    @property
-    def ps_name(self) -> str:
-        """PostScript name (also the CFF font name): printable ASCII without spaces, at most 63 characters."""
-        style = re.sub(r"[^A-Za-z0-9]", "", self.style) or "Regular"
-        return f"{self.ps_family}-{style}"[:63]
-
-    @property
-    def full_name(self) -> str:
-        return self.family if self.style == "Regular" else f"{self.family} {self.style}"
 
 
 def glyph_name(ch: str) -> str:
@@ -120,7 +87,7 @@ class FontCompiler:
     program: ClassVar[str]           # the GlyphData field that holds this flavour's compiled glyph
     table_stages: ClassVar[tuple[str, ...]] = (
         "setup_head", "setup_hmtx", "setup_hhea", "setup_vmtx", "setup_vhea",
-        "setup_name", "setup_os2", "setup_post")  # FontBuilder's documented order
+        "setup_name", "setup_os2", "setup_post", "setup_layout")  # FontBuilder's documented order
 
     def __post_init__(self):
         self.builder = FontBuilder(UPM, isTTF=self.is_ttf)
@@ -157,7 +124,7 @@ class FontCompiler:
     # ---- stage 1: glyph set, order and cmap --------------------------------------------------------
 
     def setup_glyph_set(self) -> None:
-        """.notdef, spaces, the input glyphs, and the caron/macron fontconfig's zh-cn needs."""
+        """.notdef, spaces, the input glyphs, the caron/macron fontconfig's zh-cn needs, vertical forms."""
         self.entries = [Entry(".notdef", None, self.prepare(notdef_outline()), CJK_ADVANCE)]
         for ch, g in self.glyphs.items():
             if not isinstance(g, GlyphData):
@@ -174,6 +141,8 @@ class FontCompiler:
         for ch, outline in FALLBACK_OUTLINES.items():
             if ch not in present:
                 self.entries.append(Entry(glyph_name(ch), ch, self.prepare(outline), CJK_ADVANCE))
+        # Vertical forms last, so every other glyph keeps its ID and outline whether or not they are there.
+        self.entries += vertical.vertical_alternates(self.entries, self.prepare, Entry)
         self.builder.setupGlyphOrder([e.name for e in self.entries])
         self.setup_cmap()
 
@@ -245,25 +214,8 @@ class FontCompiler:
             caretSlopeRise=0, caretSlopeRun=1)
 
     def setup_name(self) -> None:
-        """IDs 0-6, 13, 14 in English, family and full name also in Chinese (0x0804); no Mac records."""
-        info = self.info
-        english = {
-            0: self._copyright(), 1: info.family, 2: info.style,
-            3: f"{info.version};{info.vendor};{info.ps_name}", 4: info.full_name,
-            5: f"Version {info.version}", 6: info.ps_name, 13: info.license, 14: info.license_url,
-        }
-        zh_family = info.family_zh or info.family
-        chinese = {1: zh_family, 2: info.style,
-                   4: zh_family if info.style == "Regular" else f"{zh_family} {info.style}"}
-        table = newTable("name")
-        table.names = []
-        for lang, names in ((0x409, english), (0x804, chinese)):
-            for name_id, text in names.items():
-                table.setName(text, name_id, 3, 1, lang)
-        self.font["name"] = table
-
-    def _copyright(self) -> str:
-        return self.info.copyright or f"Copyright (c) {datetime.date.today().year}, the author of the handwriting"
+        """English records, the Chinese family where there is one, a new unique ID (`metadata.name_table`)."""
+        self.font["name"] = metadata.name_table(self.info)
 
     def setup_os2(self) -> None:
         """Installable (fsType 0), GB2312 code pages set by hand, Unicode ranges from the cmap."""
@@ -287,6 +239,10 @@ class FontCompiler:
     def setup_post(self) -> None:
         """Format 3 (no names) for CFF; format 2 keeps the uniXXXX names in the TTF."""
         self.builder.setupPost(keepGlyphNames=self.is_ttf, underlinePosition=-125, underlineThickness=50)
+
+    def setup_layout(self) -> None:
+        """GSUB vert/vrt2 to the vertical forms and BASE with ideographic baselines (`vertical`)."""
+        vertical.add_features(self.font, self.entries, self._bounds)
 
     # ---- stage 4: postprocess ----------------------------------------------------------------------
 
