@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_packages=(libpotrace-dev libagg-dev pkg-config fonts-noto-cjk fonts-arphic-gkai00mp fontconfig poppler-utils)
+apt_packages=(libpotrace0 fonts-noto-cjk fonts-arphic-gkai00mp fontconfig poppler-utils)
 if [ "${1:-}" = "--test" ]; then apt_packages+=(chromium); fi
 
 missing=()
@@ -29,10 +29,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.fontgen-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing fontgen[train,dev,eval] into .venv (torch comes from this machine's disk)"
+  echo "setup: installing fontgen[cpu,train,dev,eval] into .venv (torch comes from this machine's disk)"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-  .venv/bin/pip install -q -e ".[train,dev,eval]" 2>&1 | grep -vE "is ignored|^\s*$" || true
-  .venv/bin/python -c "import fontgen, potrace, onnxruntime, torch" 
+  .venv/bin/pip install -q -e ".[cpu,train,dev,eval]" 2>&1 | grep -vE "is ignored|^\s*$" || true
+  .venv/bin/python -c "import fontgen, onnxruntime, torch"
   touch "$stamp"
 fi
 if [ "${1:-}" = "--test" ]; then

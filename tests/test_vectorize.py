@@ -121,18 +121,30 @@ def test_translated_moves_every_point():
     assert segs1[0][-2] - segs0[0][-2] == 10 and segs1[0][-1] - segs0[0][-1] == -5
 
 
-def test_ctypes_tracer_matches_pypotrace():
-    """The numpy/ctypes fast path must trace exactly what pypotrace (the reference binding) traces."""
-    import cv2
-    import potrace
+def fill_curves(curves, shape, scale=4) -> np.ndarray:
+    """Flatten potrace curves (Béziers and corners) and fill them even-odd, at `scale` x the mask."""
+    polygons = []
+    for tags, points in curves:
+        pts, start = [], points[-1, 2]
+        for tag, (c1, c2, end) in zip(tags, points):
+            if tag == potrace_lib.CURVETO:
+                t = np.linspace(0, 1, 12)[1:, None]
+                pts.extend((1 - t) ** 3 * start + 3 * (1 - t) ** 2 * t * c1 + 3 * (1 - t) * t ** 2 * c2 + t ** 3 * end)
+            else:
+                pts.extend([c2, end])
+            start = end
+        polygons.append(np.round(np.array(pts) * scale).astype(np.int32))
+    filled = np.zeros((shape[0] * scale, shape[1] * scale), np.uint8)
+    cv2.fillPoly(filled, polygons, 1)
+    return cv2.resize(filled.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA) > 0.5
 
+
+def test_ctypes_tracer_outlines_fill_back_to_the_mask():
+    """The binding reads potrace's curves right: filled back, they cover the traced mask."""
     tpl = templates.render(["永", "國", "蠢"], 64, cache=False)
     for ink in tpl.ink:
         mask = cv2.resize(ink, (256, 256), interpolation=cv2.INTER_CUBIC) > 127
-        ours = potrace_lib.trace_mask(mask, turdsize=8, alphamax=1.0, opttolerance=1.0)
-        ref = potrace.Bitmap(mask).trace(turdsize=8, alphamax=1.0, opticurve=True, opttolerance=1.0)
-        assert len(ours) == len(ref.curves)
-        for (tags, points), curve in zip(ours, ref.curves):
-            ref_ends = np.array([seg.end_point for seg in curve.segments])
-            assert points[:, 2].shape == ref_ends.shape
-            np.testing.assert_allclose(points[:, 2], ref_ends, atol=1e-9)
+        curves = potrace_lib.trace_mask(mask, turdsize=8, alphamax=1.0, opttolerance=1.0)
+        back = fill_curves(curves, mask.shape)
+        iou = (back & mask).sum() / (back | mask).sum()
+        assert iou > 0.95, iou  # 0.976-0.977; x and y swapped gives 0.25-0.43

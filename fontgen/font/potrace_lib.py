@@ -1,10 +1,9 @@
 """Direct ctypes binding to libpotrace: boolean mask in, Bézier curves out, as numpy arrays.
 
-pypotrace wraps the same library, but its `Bitmap` constructor copies the mask one pixel at a time
-through Python indexing (about 10 ms for a 256×256 glyph, 20× the trace itself), which alone would
-blow the GB2312 time budget. Here the mask is bit-packed with numpy and the curves are read back as
-arrays, so tracing costs what potrace costs. libpotrace comes from the system package that
-pypotrace builds against (`libpotrace-dev`).
+A binding such as pypotrace copies the mask one pixel at a time through Python indexing (about
+10 ms for a 256×256 glyph, 20× the trace itself), which alone would blow the GB2312 time budget, and
+needs a compiler to install. Here the mask is bit-packed with numpy and the curves are read back as
+arrays, so tracing costs what potrace costs. libpotrace is the system library (Debian: `libpotrace0`).
 
     for tags, points in trace_mask(mask, turdsize=8, alphamax=1.0, opttolerance=1.0):
         ...  # tags [n] (CURVETO or CORNER), points [n, 3, 2] in pixel units (x right, y = row)
@@ -61,7 +60,7 @@ def _lib() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL(name)
     except OSError as exc:
-        raise RuntimeError(f"libpotrace not found ({exc}); install it: apt-get install libpotrace-dev") from exc
+        raise RuntimeError(f"libpotrace not found ({exc}); install it: apt-get install libpotrace0") from exc
     lib.potrace_param_default.restype = ctypes.POINTER(_Param)
     lib.potrace_param_free.argtypes = [ctypes.POINTER(_Param)]
     lib.potrace_trace.restype = ctypes.POINTER(_State)

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from fontgen import outfiles, raster, templates
 from fontgen.errors import InputError
 
-DEFAULT_TEXT = "永和九年，岁在癸丑，暮春之初，会于会稽山阴之兰亭，修禊事也。\n醒蠢戴赢豁 龍鬱 0123456789 Aa"
+DEFAULT_TEXT = "永和九年，岁在癸丑，暮春之初，会于会稽山阴之兰亭，修禊事也。\n醒蠢戴赢豁 龙郁 0123456789 Aa"  # GB2312 only
 SIZES = (24, 48, 96)
 TEXT_PX = 48
 WIDTH = 1200

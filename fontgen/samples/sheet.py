@@ -30,6 +30,7 @@ from fontgen import outfiles
 from fontgen.errors import InputError
 
 PAPERS = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}  # width, height in mm
+SHEET_SUFFIXES = (".pdf", ".png")  # a PNG holds a one-page sheet
 FORMAT_TAG = "FG1"
 ARUCO_DICT = cv2.aruco.DICT_4X4_50
 MARKER_MM = 14.0
@@ -243,9 +244,16 @@ def render_page(page: Page, dpi: float = 300) -> Image.Image:
 
 
 def write_pdf(pages: list[Page], out: str | Path, dpi: float = 300, force: bool = False) -> Path:
-    """Render every page and write one PDF atomically (`outfiles`: checked first, written whole)."""
-    out = outfiles.check_output(out, force)
+    """Render every page and write the sheet atomically (`outfiles`: checked first, written whole): a PDF,
+    or for a one-page sheet a PNG, as the file name says."""
+    out = outfiles.check_output(out, force, SHEET_SUFFIXES)
+    if out.suffix.lower() == ".png" and len(pages) > 1:
+        raise InputError(f"the sheet has {len(pages)} pages and a PNG holds one", out,
+                         "name it .pdf, or ask for fewer characters")
     images = [render_page(p, dpi) for p in pages]
     buf = io.BytesIO()
-    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    if out.suffix.lower() == ".png":
+        images[0].save(buf, "PNG", dpi=(dpi, dpi))
+    else:
+        images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return outfiles.write_atomic(out, buf.getvalue(), force)
