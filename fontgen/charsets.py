@@ -52,8 +52,13 @@ def gb2312_level2() -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def gb2312_symbols() -> tuple[str, ...]:
-    """Full-width punctuation, digits, Latin, kana, Greek, Cyrillic, pinyin, box drawing (rows 1-9)."""
-    return _gb2312_rows(1, 9)
+    """Full-width punctuation, digits, Latin, kana, Greek, Cyrillic, pinyin, box drawing (rows 1-9), and the
+    capitals of the pinyin letters GB2312 has only in lower case (Ā Á Ǎ À …): a letter without its other
+    case breaks case mapping (fontbakery's universal profile fails such a font)."""
+    rows = _gb2312_rows(1, 9)
+    present = set(rows)
+    other_case = [c.swapcase() for c in rows if unicodedata.category(c).startswith("L") and len(c.swapcase()) == 1]
+    return rows + tuple(dict.fromkeys(c for c in other_case if c not in present))
 
 
 @lru_cache(maxsize=None)
