@@ -137,3 +137,33 @@ def test_model_folder_runs_the_sr_stage_as_torch_does(tmp_path):
     (folder / "sr.onnx").write_bytes(b"garbage")
     with pytest.raises(InputError, match="sr graph is corrupt"):
         modelfiles.load(folder)
+
+
+def test_crops_keep_input_guides_and_target_aligned(pairs):
+    data = sr_data.Pairs(pairs)
+    idx = np.arange(len(data))
+    low, guide, target = data.batch(idx, np.random.default_rng(1), 0.0, 0.0, 0.0, 0.0, crop=64)
+    assert low.shape == (len(idx), 1, 32, 32) and guide.shape == (len(idx), 2, 64, 64) and target.shape[-1] == 64
+    up = torch.nn.functional.interpolate(torch.from_numpy(low), scale_factor=2.0, mode="bilinear")
+    aligned = (up - torch.from_numpy(target)).abs().mean()
+    shifted = (up - torch.from_numpy(np.roll(target, 8, axis=-1))).abs().mean()
+    assert aligned < 0.5 * shifted  # the same glyph at two sizes, cut at the same place
+
+
+def test_counters_kept_counts_dense_characters_only():
+    from fontgen.quality import metrics
+
+    grid = np.zeros((128, 128), np.uint8)
+    grid[16:112, 16:112] = 255
+    for y in (24, 56, 88):
+        for x in (24, 56, 88):
+            grid[y:y + 16, x:x + 16] = 0  # 田-like: 9 counters
+    ring = np.zeros((128, 128), np.uint8)
+    ring[30:90, 30:90] = 255
+    ring[45:75, 45:75] = 0  # 口: one counter, not a dense character
+    clot = grid.copy()
+    clot[24:56, 24:72] = 255  # two counters filled
+    real = metrics.counters(np.stack([grid, ring]))
+    assert real.tolist() == [9, 1]
+    assert metrics.counters_kept(metrics.counters(np.stack([clot, np.zeros_like(ring)])), real) == (7, 9)
+    assert metrics.counters_kept(metrics.counters(np.stack([grid, ring])), real) == (9, 9)

@@ -150,8 +150,10 @@ class Pairs:
         return np.flatnonzero(~val), np.flatnonzero(val)
 
     def batch(self, idx: np.ndarray, rng: np.random.Generator, made_p: float, blur: float, clot_p: float,
-              jitter: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(low [B,1,s,s], guides [B,G,S,S], target [B,1,S,S]) as float32 in [-1, 1]."""
+              jitter: float, crop: int = 0, cell: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(low [B,1,s,s], guides [B,G,S,S], target [B,1,S,S]) as float32 in [-1, 1]; with `crop`, one
+        random `crop`-pixel square of the output per pair (on the `cell` grid; the network is convolutional,
+        so training on crops costs a fraction and the full glyph is run as it is)."""
         lows, guides = [], []
         for i in idx:
             if rng.random() < made_p:
@@ -159,8 +161,15 @@ class Pairs:
             else:
                 lows.append(degrade(self.real[i], rng, blur, clot_p))
             guides.append(np.stack([jittered(g, rng, jitter) for g in self.guides[self.char[i]]]))
+        low, guide, target = np.stack(lows)[:, None], np.stack(guides), self.target[idx][:, None]
+        if crop and crop < self.size:
+            k = self.size // self.low
+            at = rng.integers(0, (self.size - crop) // cell + 1, (len(idx), 2)) * cell
+            low = np.stack([x[:, y // k:(y + crop) // k, c // k:(c + crop) // k] for x, (y, c) in zip(low, at)])
+            guide = np.stack([x[:, y:y + crop, c:c + crop] for x, (y, c) in zip(guide, at)])
+            target = np.stack([x[:, y:y + crop, c:c + crop] for x, (y, c) in zip(target, at)])
         f = lambda a: a.astype(np.float32) / 127.5 - 1.0  # noqa: E731
-        return f(np.stack(lows))[:, None], f(np.stack(guides)), f(self.target[idx])[:, None]
+        return f(low), f(guide), f(target)
 
 
 def degrade(ink: np.ndarray, rng: np.random.Generator, blur: float, clot_p: float) -> np.ndarray:

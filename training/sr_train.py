@@ -36,11 +36,12 @@ from training.sr_data import Pairs, build_pairs
 @dataclass
 class SRData:
     batch: int = 16
-    made_p: float = 0.5        # share of inputs drawn by the generator (the rest: degraded real glyphs)
+    made_p: float = 0.3        # share of inputs drawn by the generator (the rest: degraded real glyphs)
     blur: float = 0.9          # largest Gaussian sigma (64 px pixels) of the degradation
     clot_p: float = 0.5        # share of degraded inputs with grey-filled gaps
     jitter: float = 0.02       # guide shift (fraction of the side), scale ±2× this, rotation ±3°
     val_fraction: float = 0.05  # characters kept out of training, for the validation loss
+    crop: int = 64             # train on random crops of this many output pixels (0: whole glyphs)
 
 
 @dataclass
@@ -88,6 +89,7 @@ def load_config(preset: str = "sr", overrides: list[str] = ()) -> SRTrainConfig:
     checks = [(m.scale >= 1 and m.cell >= 1 and m.cell % m.scale == 0, "model.cell must be a multiple of model.scale"),
               (m.channels >= 1 and m.blocks >= 0 and m.head >= 0 and m.guides >= 0, "model sizes must be positive"),
               (d.batch >= 1, "data.batch must be at least 1"),
+              (d.crop >= 0 and d.crop % m.cell == 0, "data.crop must be a multiple of model.cell"),
               (all(0 <= v <= 1 for v in (d.made_p, d.clot_p, d.val_fraction)), "data shares must lie in [0, 1]"),
               (t.iterations >= 1 and t.max_minutes >= 0 and t.threads >= 1, "train.iterations, threads >= 1"),
               (math.isfinite(cfg.optim.lr) and cfg.optim.lr > 0, "optim.lr must be positive"),
@@ -149,7 +151,8 @@ def train(cfg: SRTrainConfig, pairs_path: Path, out: Path, resume: bool = False,
                                                   cfg.optim.decay_to))
         net.train()
         low, guide, target = map(torch.from_numpy, pairs.batch(rng.choice(train_idx, dc.batch), rng, dc.made_p,
-                                                               dc.blur, dc.clot_p, dc.jitter))
+                                                               dc.blur, dc.clot_p, dc.jitter, dc.crop,
+                                                               cfg.model.cell))
         terms = loss_terms(net(low, guide), target, cfg.loss)
         loss = cfg.loss.l1 * terms["l1"] + cfg.loss.contour * terms["contour"]
         opt.zero_grad(set_to_none=True)

@@ -9,6 +9,8 @@ one value per glyph so callers can split seen and unseen characters before avera
   `style_gain = 1 - d(generated, real) / d(template font, real)`.
 - `frechet_distance` (FID) and `inception_score` (IS) on feature vectors and class probabilities of
   whatever network the caller has (here: the project's OCR critic).
+- `counters` and `counters_kept`: enclosed counters (holes, `fontgen.font.topology`) of glyphs drawn at
+  128 px, and how many of a dense character's counters the generated glyph keeps.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 from fontgen import raster
 
 STYLE_SIZE = 64
+COUNTER_PX = 128      # counters are counted on glyphs drawn at this size
+DENSE_COUNTERS = 3    # characters whose real glyph has at least this many counters count
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
 
@@ -102,3 +106,19 @@ def inception_score(probs: np.ndarray, splits: int = 1) -> float:
         kl = (chunk * (np.log(chunk + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)
         scores.append(np.exp(kl.mean()))
     return float(np.mean(scores))
+
+
+def counters(ink: np.ndarray) -> np.ndarray:
+    """Enclosed counters per glyph ([N, S, S] → [N] ints): holes of the half-ink mask of at least
+    `topology.min_area(S)` pixels."""
+    from fontgen.font import topology
+
+    return np.array([topology.topology(g).holes for g in ink], np.int64)
+
+
+def counters_kept(generated: np.ndarray, real: np.ndarray, least: int = DENSE_COUNTERS) -> tuple[int, int]:
+    """(kept, total) over the characters whose real glyph has at least `least` counters: total is the sum of
+    their real counts, kept the sum of min(generated count, real count). Counts from `counters`; kept ÷ total
+    is the issue's counters-kept ratio (summed, so pools of writers add up)."""
+    dense = real >= least
+    return int(np.minimum(generated[dense], real[dense]).sum()), int(real[dense].sum())
