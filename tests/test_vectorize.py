@@ -148,3 +148,37 @@ def test_ctypes_tracer_outlines_fill_back_to_the_mask():
         back = fill_curves(curves, mask.shape)
         iou = (back & mask).sum() / (back | mask).sum()
         assert iou > 0.95, iou  # 0.976-0.977; x and y swapped gives 0.25-0.43
+
+
+def fonttools_glyf(outline: vectorize.Outline) -> tuple:
+    """The pen route `ttglyph.encode` replaces: Cu2QuPen → ReverseContourPen → TTGlyphPen → compile."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    pen = TTGlyphPen(None)
+    outline.draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+    glyph = pen.glyph(dropImpliedOnCurves=True)
+    if glyph.numberOfContours == 0:
+        return b"", None, 0, 0
+    glyph.recalcBounds(None)
+    bounds = (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax)
+    return glyph.compile(None, recalcBBoxes=False), bounds, len(glyph.coordinates), glyph.numberOfContours
+
+
+def test_glyf_records_are_byte_identical_to_fonttools():
+    """Traced glyphs and edge cases: a control point on the start, an open end, long deltas, 300 equal flags."""
+    from fontgen.font import ttglyph
+
+    tpl = templates.render(list("永國蠢口日鬱"), 64)
+    outlines = [vectorize.trace(ink, vectorize.PixelFrame.content(64, tpl.placement[ch]))
+                for ink, ch in zip(tpl.ink, tpl.chars)]
+    stairs = tuple((10 * (i // 2 + (i % 2)), 10 * (i // 2)) for i in range(1, 300))
+    outlines += [
+        vectorize.Outline((((34, -87), ((34, -87, 105, -88, 191, -87), (348, -87), (348, 232), (34, -87))),)),
+        vectorize.Outline((((0, 0), ((500, 0), (500, 900, 200, 950, -300, 700))),)),  # ends off the start
+        vectorize.Outline((((0, 0), ((0, 0), (900, 0), (900, 900))),)),                # a zero-length line
+        vectorize.Outline((((0, 0), (*stairs, (0, 1500))),)),
+        vectorize.Outline(()),
+    ]
+    for outline in outlines:
+        assert ttglyph.encode(outline) == fonttools_glyf(outline)

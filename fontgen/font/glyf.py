@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from fontTools.pens.cu2quPen import Cu2QuPen
-from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import newTable
 from fontTools.ttLib.tables import ttProgram
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
+from fontgen.font import ttglyph
 from fontgen.font.compiler import Entry, FontCompiler
-from fontgen.font.constants import CU2QU_MAX_ERR
 from fontgen.font.glyphdata import GlyfRecord, GlyphData, outline_bounds
 from fontgen.font.vectorize import Outline
 
@@ -24,16 +22,9 @@ PREP_ASSEMBLY = ["PUSHW[ ]", "511", "SCANCTRL[ ]", "PUSHB[ ]", "4", "SCANTYPE[ ]
 
 
 def glyf_record(outline: Outline) -> GlyfRecord:
-    """cu2qu-converted, direction-reversed TrueType glyph, compiled."""
-    pen = TTGlyphPen(None)
-    outline.draw(Cu2QuPen(pen, CU2QU_MAX_ERR, reverse_direction=True))
-    glyph = pen.glyph(dropImpliedOnCurves=True)
-    if glyph.numberOfContours == 0:
-        return GlyfRecord(b"", None, 0, 0)
-    glyph.recalcBounds(None)
-    data = glyph.compile(None, recalcBBoxes=False)
-    bounds = (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax)
-    return GlyfRecord(data, bounds, len(glyph.coordinates), glyph.numberOfContours)
+    """cu2qu-converted, direction-reversed TrueType glyph, compiled (`ttglyph.encode`: fontTools' bytes)."""
+    data, bounds, points, contours = ttglyph.encode(outline)
+    return GlyfRecord(data, bounds, points, contours)
 
 
 class GlyfCompiler(FontCompiler):

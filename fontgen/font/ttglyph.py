@@ -1,0 +1,134 @@
+"""TrueType glyf records encoded directly from a traced outline, byte for byte what fontTools writes.
+
+    data, bounds, points, contours = encode(outline)
+
+fontTools' route (Cu2QuPen → ReverseContourPen → TTGlyphPen → `dropImpliedOnCurvePoints` →
+`Glyph.compile`) spent two thirds of the tracing stage in per-point Python: the implied-point test
+alone builds three `Vector`s per on-curve point. Here only the cubic → quadratic conversion stays
+per segment (cu2qu's compiled `curve_to_quadratic`, the same call the pen makes); reversal, implied
+on-curve dropping, rounding, bounds and the flag/delta packing (`compileDeltasGreedy`) work on whole
+glyphs in numpy. tests/test_vectorize.py compares the bytes with fontTools' route.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from fontTools.cu2qu import curve_to_quadratic
+
+from fontgen.font.constants import CU2QU_MAX_ERR
+
+ON_CURVE, X_SHORT, Y_SHORT, REPEAT, X_SAME, Y_SAME = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+_HEADER = struct.Struct(">hhhhh")
+
+
+def _contour_points(start, segments) -> tuple[list, list]:
+    """One closed contour as TTGlyphPen receives it from ReverseContourPen: points and on-curve bits.
+
+    The pen stack converts each cubic forwards, then replays the contour backwards from the same start
+    point; the closing point is never repeated.
+    """
+    pts = [start]
+    on = [1]
+    current = start
+    for seg in segments:
+        if len(seg) == 2:
+            pts.append(seg)
+            on.append(1)
+            current = seg
+        else:
+            end = seg[4:6]
+            spline = curve_to_quadratic((current, seg[0:2], seg[2:4], end), CU2QU_MAX_ERR)
+            pts.extend(spline[1:-1])
+            on.extend([0] * (len(spline) - 2))
+            pts.append(spline[-1])
+            on.append(1)
+            current = end
+    if len(pts) > 1 and tuple(pts[-1]) == tuple(pts[0]):  # the implied closing line
+        pts.pop()
+        on.pop()
+    return [pts[0], *pts[:0:-1]], [on[0], *on[:0:-1]]
+
+
+def _isclose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """math.isclose with its defaults (relative 1e-9, no absolute tolerance), elementwise."""
+    return (a == b) | (np.abs(a - b) <= 1e-9 * np.maximum(np.abs(a), np.abs(b)))
+
+
+def _implied(xy: np.ndarray, on: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """bool [n]: on-curve points halfway between off-curve neighbours (fontTools' `_is_mid_point`)."""
+    n = len(on)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    idx = np.arange(n)
+    contour = np.repeat(np.arange(len(ends)), ends - starts + 1)
+    prv = np.where(idx == starts[contour], ends[contour], idx - 1)
+    nxt = np.where(idx == ends[contour], starts[contour], idx + 1)
+    candidate = on & ~on[prv] & ~on[nxt]
+    if not candidate.any():
+        return candidate
+    p0, p1, p2 = xy[prv], xy, xy[nxt]
+    exact = _isclose((p0 + p2) * 0.5, p1).all(axis=1)
+    rounded = (np.floor(p0 + 0.5) + np.floor(p2 + 0.5) == np.floor(p1 + 0.5) * 2).all(axis=1)
+    return candidate & (exact | rounded)
+
+
+def _coordinate_bytes(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy encoding of one axis' deltas: (short bits, same-or-positive bits, the bytes)."""
+    short = (d != 0) & (np.abs(d) <= 255)
+    same = (d == 0) | (short & (d > 0))
+    size = np.where(d == 0, 0, np.where(short, 1, 2))
+    buf = np.empty((len(d), 2), np.uint8)
+    word = (d & 0xFFFF).astype(np.uint16)
+    buf[:, 0] = np.where(short, np.abs(d), word >> 8).astype(np.uint8)
+    buf[:, 1] = (word & 0xFF).astype(np.uint8)
+    return short, same, buf[np.arange(2) < size[:, None]]
+
+
+def _packed_flags(flags: np.ndarray) -> bytes:
+    """`compileDeltasGreedy`'s flag runs: a run of m ≥ 3 equal flags is (flag | REPEAT, m − 1), 256 at most."""
+    cut = np.flatnonzero(flags[1:] != flags[:-1]) + 1
+    bounds = np.concatenate([[0], cut, [len(flags)]])
+    out = bytearray()
+    for first, stop, flag in zip(bounds[:-1].tolist(), bounds[1:].tolist(), flags[bounds[:-1]].tolist()):
+        m = stop - first
+        while m > 0:
+            chunk = min(m, 256)
+            out += bytes((flag,) * chunk) if chunk <= 2 else bytes((flag | REPEAT, chunk - 1))
+            m -= chunk
+    return bytes(out)
+
+
+def encode(outline) -> tuple[bytes, tuple[int, int, int, int] | None, int, int]:
+    """(glyf bytes, (xMin, yMin, xMax, yMax) or None, points, contours) of the quadratic glyph."""
+    pts: list = []
+    on: list = []
+    ends: list[int] = []
+    for start, segments in outline.contours:
+        cp, co = _contour_points(start, segments)
+        if len(cp) < 2:  # TTGlyphPen drops one-point paths
+            continue
+        pts.extend(cp)
+        on.extend(co)
+        ends.append(len(pts) - 1)
+    if not ends:
+        return b"", None, 0, 0
+    xy = np.array(pts, np.float64)
+    oncurve = np.array(on, bool)
+    end_pts = np.array(ends, np.int64)
+    drop = _implied(xy, oncurve, end_pts)
+    if drop.any():
+        keep = ~drop
+        end_pts = end_pts - np.cumsum(drop)[end_pts]
+        xy, oncurve = xy[keep], oncurve[keep]
+    ixy = np.floor(xy + 0.5).astype(np.int64)  # otRound
+    lo, hi = ixy.min(axis=0), ixy.max(axis=0)
+    bounds = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+    deltas = np.diff(ixy, axis=0, prepend=np.zeros((1, 2), np.int64))
+    x_short, x_same, xs = _coordinate_bytes(deltas[:, 0])
+    y_short, y_same, ys = _coordinate_bytes(deltas[:, 1])
+    flags = (oncurve * ON_CURVE | x_short * X_SHORT | y_short * Y_SHORT | x_same * X_SAME
+             | y_same * Y_SAME).astype(np.uint8)
+    data = b"".join((_HEADER.pack(len(ends), *bounds), end_pts.astype(">u2").tobytes(), b"\0\0",
+                     _packed_flags(flags), xs.tobytes(), ys.tobytes()))
+    return data, bounds, len(ixy), len(ends)
