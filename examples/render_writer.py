@@ -1,4 +1,5 @@
-"""Re-create examples/writer/: eight samples from a synthetic pen writer that is not in any dataset.
+"""Re-create the example writer (fontgen/assets/example/, also examples/writer/, `--samples example`):
+eight samples from a synthetic pen writer that is not in any dataset.
 
 The dataset builder seeds its pen writers with (seed, i); seed 7 is never used by a build, so this
 writer is unseen by every model trained here. Needs the stroke data (`fontgen data fetch`).
@@ -24,7 +25,7 @@ def main() -> None:
         raise SystemExit("stroke data missing: run `fontgen data fetch --only hanzi-writer-data` first")
     strokes = found[0]
     style = penwriters.PenStyle.sample(np.random.default_rng(WRITER_SEED))
-    out = Path(__file__).resolve().parent / "writer"
+    out = Path(__file__).resolve().parent.parent / "fontgen" / "assets" / "example"
     out.mkdir(exist_ok=True)
     for ch in CHARS:
         skeleton = penwriters.Skeleton.of(penwriters.load_medians(strokes, ch))

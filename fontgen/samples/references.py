@@ -29,6 +29,8 @@ from fontgen.samples import glyphfiles
 SPECK_FRACTION = 0.005  # components under this share of all ink are dust, not strokes
 INK_LEVEL = 0.5
 ENOUGH = 3  # below this many samples the style is guessed from too little: say so
+EXAMPLE_NAME = "example"
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "example"  # examples/writer links here
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +65,17 @@ class Samples:
         return raster.normalize(self.ink[i], size, round(size * self.margin_ratio))
 
 
+def resolve_folder(folder: str | Path) -> Path:
+    """`example` is the bundled example writer (eight samples, `fontgen/assets/example`) unless a folder
+    of that name is where the command runs."""
+    folder = Path(folder)
+    return EXAMPLE_DIR if str(folder) == EXAMPLE_NAME and not folder.exists() else folder
+
+
 def load(folder: str | Path, size: int, margin: int | None = None) -> Samples:
-    """Read a samples folder into references at the model size; InputError names any unusable file."""
+    """Read a samples folder (or `example`) into references at the model size; InputError names any unusable file."""
     margin = raster.default_margin(size) if margin is None else margin
-    found = glyphfiles.read_folder(folder)
+    found = glyphfiles.read_folder(resolve_folder(folder))
     chars, paths, inks, refs = [], [], [], []
     for ch, (path, ink) in found.items():
         cleaned = clean(ink)
