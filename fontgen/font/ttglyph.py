@@ -87,16 +87,18 @@ def _coordinate_bytes(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _packed_flags(flags: np.ndarray) -> bytes:
     """`compileDeltasGreedy`'s flag runs: a run of m ≥ 3 equal flags is (flag | REPEAT, m − 1), 256 at most."""
-    cut = np.flatnonzero(flags[1:] != flags[:-1]) + 1
-    bounds = np.concatenate([[0], cut, [len(flags)]])
-    out = bytearray()
-    for first, stop, flag in zip(bounds[:-1].tolist(), bounds[1:].tolist(), flags[bounds[:-1]].tolist()):
-        m = stop - first
-        while m > 0:
-            chunk = min(m, 256)
-            out += bytes((flag,) * chunk) if chunk <= 2 else bytes((flag | REPEAT, chunk - 1))
-            m -= chunk
-    return bytes(out)
+    bounds = np.concatenate([[0], np.flatnonzero(flags[1:] != flags[:-1]) + 1, [len(flags)]])
+    runs, values = np.diff(bounds), flags[bounds[:-1]]
+    if runs.max() > 256:  # a run of more than 256 restarts after each 256
+        pieces = -(-runs // 256)
+        values = np.repeat(values, pieces)
+        last = np.cumsum(pieces) - 1
+        runs = np.full(len(values), 256)
+        runs[last] = np.diff(bounds) - 256 * (pieces - 1)
+    buf = np.empty((len(runs), 2), np.uint8)
+    buf[:, 0] = np.where(runs <= 2, values, values | REPEAT)
+    buf[:, 1] = np.where(runs <= 2, values, runs - 1)
+    return buf[np.arange(2) < np.minimum(runs, 2)[:, None]].tobytes()
 
 
 def encode(outline) -> tuple[bytes, tuple[int, int, int, int] | None, int, int]:
