@@ -76,6 +76,41 @@ def test_fit_lowers_held_out_loss_and_is_deterministic(writer, monkeypatch):
         assert not all(np.array_equal(one.style[k], style[k]) for k in style)
 
 
+def test_topology_counts_stroke_pieces_and_counters():
+    ring = np.full((3, 32, 32), -1.0, np.float32)
+    ring[0, 8:24, 8:24] = 1.0
+    ring[0, 12:20, 12:20] = -1.0  # a square ring: one piece, one counter
+    ring[1, 4:8, 4:28] = 1.0
+    ring[1, 20:24, 4:28] = 1.0  # two bars
+    assert adapt.topology(ring).tolist() == [[1, 1], [2, 0], [0, 0]]
+    broken = ring.copy()
+    broken[0, 8:12, 15:17] = -1.0  # a gap in the ring's top: the counter opens
+    assert adapt.drift(adapt.topology(ring), adapt.topology(broken)) == pytest.approx(1 / 3)
+
+
+def test_probe_chars_avoid_samples_and_spread_over_the_charset():
+    chars = [chr(0x4E00 + i) for i in range(1000)]
+    probe = adapt.probe_chars(chars, set(chars[:10]), n=50)
+    assert len(probe) == 50 == len(set(probe)) and not set(probe) & set(chars[:10])
+    assert probe[0] == chars[10] and probe[-1] == chars[-1]
+    assert adapt.probe_chars(chars[:3], set(chars[:3])) == []
+
+
+def test_a_fit_that_breaks_probe_strokes_is_never_used(writer, monkeypatch):
+    gen, w, inputs = writer
+    monkeypatch.setitem(adapt.BUDGETS, "fast", adapt.Budget(steps=10, folds=2, check=5))
+    style = gen.style(w.refs)
+    own = templates.render("九年岁在癸丑之初会", size=gen.info.size, face=templates.find_face(),
+                           margin=gen.info.margin)
+    probe = gen.inputs(own.ink, own.chars)
+    free = adapt.adapt(gen, style, inputs, w.refs, mode="fast", seed=1, progress=False, probe=probe)
+    assert all(d >= 0 for _, _, d in free.curve) and free.curve[0][2] == 0
+    assert free.drift <= adapt.DRIFT_MAX
+    monkeypatch.setattr(adapt, "DRIFT_MAX", -1.0)  # no step keeps the probe as it was
+    strict = adapt.adapt(gen, style, inputs, w.refs, mode="fast", seed=1, progress=False, probe=probe)
+    assert strict.weights is None and strict.style is style and strict.steps == 0
+
+
 def test_off_and_too_few_samples_keep_the_model(writer):
     gen, w, inputs = writer
     style = gen.style(w.refs)

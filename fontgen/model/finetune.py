@@ -78,6 +78,13 @@ class Tuner:
         with torch.no_grad():
             return float(glyph_loss(self._run(torch.from_numpy(x)), torch.from_numpy(y)).mean())
 
+    def glyphs(self, x: np.ndarray) -> np.ndarray:
+        """Model outputs for inputs `x` (float [N, C, S, S]), without gradients, as float [N, S, S]."""
+        import torch
+
+        with torch.no_grad():
+            return self._run(torch.from_numpy(x)).numpy()
+
     def state(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         return self.z.detach().numpy().astype(np.float64).copy(), self.net.weights()
 
