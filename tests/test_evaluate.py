@@ -245,3 +245,18 @@ def test_eval_record_writes_measured_summary_into_model_json(model, dataset, tmp
     beats = report["summary"]["2"]["beats_nearest_font"]
     compared = [w for w in per_writer if w["nearest_d"] is not None]
     assert beats == {"writers": sum(w["d"]["2"] < w["nearest_d"] for w in compared), "of": len(compared)}
+
+
+def test_eval_with_adaptation_fits_each_writer_and_records_the_fit(model, dataset, tmp_path, monkeypatch):
+    from fontgen.model import adapt
+
+    monkeypatch.setitem(adapt.BUDGETS, "fast", adapt.Budget(steps=4, folds=2, check=2))
+    result = evaluate.evaluate(model, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1,
+                               adapt="fast")
+    assert result["settings"]["adapt"] == "fast"
+    for w in result["writers"]:
+        fit = w["refs"]["2"]["adaptation"]
+        assert fit["mode"] == "fast" and fit["steps"] in (0, 2, 4) and fit["drift"] <= adapt.DRIFT_MAX
+        assert (fit["steps"] == 0) == bool(fit["note"])
+    off = evaluate.evaluate(model, dataset, tmp_path / "o", refs=(2,), max_chars=8, ocr=False, threads=1)
+    assert all(w["refs"]["2"]["adaptation"] is None for w in off["writers"])

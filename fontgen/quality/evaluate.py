@@ -180,14 +180,16 @@ def nearest_font(store: GlyphStore, fonts: list[str], real: np.ndarray, chars: l
 
 def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fonts: list[str], unseen: set[str],
                     refs: tuple[int, ...], max_chars: int, seed: int, sheet_path: Path, bar,
-                    weight: int | None = None) -> dict:
+                    weight: int | None = None, adapt: str = "off") -> dict:
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
     Generated glyphs are measured as make-font's font draws them (`fontgen.font.inklevel`): traced at the ink
     level `weight`, or (None) at the level fitted to the R references, as make-font fits it to the
-    writer's samples.
+    writer's samples. `adapt` (fast, full) fits the model to the R references first, as make-font's
+    `--adapt` does (`fontgen.model.adapt`).
     """
     from fontgen.font import inklevel
+    from fontgen.model import adapt as adaptation
 
     templated = set(store.chars("template", ""))
     available = [c for c in store.chars(writer.split, writer.name) if c in templated]
@@ -217,12 +219,19 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     generated = {}
     inputs = gen.inputs(tpl, chars)
     ref_inputs = gen.inputs(store.stack("template", "", references), references)
+    if adapt != "off":
+        probe = adaptation.probe_chars(sorted(templated), set(references))
+        probe = gen.inputs(store.stack("template", "", probe), probe)
     for r in refs:
         ref_ink = store.stack(writer.split, writer.name, references[:r])
-        style = gen.style(ref_ink)
+        style, drawer, fit = gen.style(ref_ink), gen, None
+        if adapt != "off":
+            fit = adaptation.adapt(gen, style, ref_inputs[:r], ref_ink, mode=adapt, seed=seed, progress=False,
+                                   probe=probe)
+            style, drawer = fit.style, adaptation.apply(gen, fit)
         level = weight if weight is not None else inklevel.fit(
-            gen.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
-        out = inklevel.drawn(gen.glyphs(style, inputs, progress=False), level)
+            drawer.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
+        out = inklevel.drawn(drawer.glyphs(style, inputs, progress=False), level)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
@@ -236,6 +245,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
             "fid": (metrics.frechet_distance(scored["features"], scored_real["features"])
                     if readers.critic is not None and len(chars) > 1 else None),
             "is": _is(scored),
+            "adaptation": fit.record() if fit else None,
             "_features": scored["features"],
         }
         bar.update(1)
@@ -331,7 +341,7 @@ def model_metrics(result: dict) -> dict:
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
              device: str = "auto", threads: int | None = None, weight: int | None = None,
-             force: bool = False) -> dict:
+             force: bool = False, adapt: str = "off") -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json."""
     from tqdm import tqdm
 
@@ -365,7 +375,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             for writer in held_out:
                 bar.set_postfix_str(writer.name)
                 results.append(evaluate_writer(writer, gen, readers, store, fonts, unseen, refs, max_chars, seed,
-                                               staging / "sheets" / f"{writer.name}.png", bar, weight))
+                                               staging / "sheets" / f"{writer.name}.png", bar, weight, adapt))
                 store.forget(writer.split, writer.name)
         result = {
             "model": {"folder": str(info.folder), "model_json_sha256": modelfiles.sha256_file(info.folder / modelfiles.MODEL_JSON),
@@ -373,7 +383,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / dataset_layout.MANIFEST),
                      "split": split},
             "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed,
-                         "weight": "auto" if weight is None else weight},
+                         "weight": "auto" if weight is None else weight, "adapt": adapt},
             "recognizers": {
                 "critic": readers.critic.name if readers.critic else None,
                 "critic_feature_space": readers.critic.feature_space if readers.critic else None,
