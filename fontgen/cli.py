@@ -433,6 +433,8 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--weight", type=InkLevel(), default="auto", show_default=True,
               help="Ink level generated glyphs are traced at, as make-font's --weight (auto: fitted to the references).")
 @click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
+@click.option("--adapt", type=click.Choice(["off", "fast", "full"]), default="off", show_default=True,
+              help="Fit the model to each writer's references before measuring, as make-font's --adapt (needs torch).")
 @click.option("--protocol", type=click.Choice(["product", "seed"]), default="product", show_default=True,
               help="seed: the DSF-GAN paper's protocol (RA of a DenseNet-121 over every GB2312 level-1 character "
                    "of each test writer at R = 4 and --refs, SSIM, FID/IS); needs torch.")
@@ -441,7 +443,7 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
                    "trained on --data first (fontgen train recognizer).")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.pass_context
-def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, protocol,
+def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, adapt, protocol,
              recognizer_path, force) -> None:
     """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
 
@@ -459,7 +461,8 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
     from fontgen.quality import evaluate
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
-                               seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force)
+                               seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force,
+                               adapt=adapt)
     for r, m in result["summary"].items():
         ocr = m["ocr_ra"]["all"]
         gain = m["style_gain"]["all"]
@@ -474,7 +477,7 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
 
 
 PRODUCT_ONLY = {"split": "--split", "max_chars": "--chars", "no_ocr": "--no-ocr", "weight": "--weight",
-                "record": "--record"}
+                "record": "--record", "adapt": "--adapt"}
 
 
 def _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force) -> None:
