@@ -4,7 +4,10 @@ Tracing and render-back validation are per-glyph and CPU-bound; both go through 
 
     results = map_chunks(work, items, workers=None, init=setup, init_args=(shared,), desc="trace")
 
-`work(chunk) -> list` and `init(*init_args)` must be module-level functions. Workers come from a
+`work(chunk) -> list` and `init(*init_args)` must be module-level functions. Inside
+`with shared_pool(workers):` every `map_chunks` runs on one pool, started at the first map that
+needs it: a stage's `init` then runs in each worker before its first chunk of that stage (the
+arguments travel once per worker, through a file, not with every chunk). Workers come from a
 forkserver that has imported the fontgen modules but run nothing: forking this process directly
 would copy OpenCV's (and onnxruntime's) thread pools without their threads, and a worker can hang
 on a lock one of them held (seen under load). Scripts that call this therefore need the usual
@@ -23,16 +26,21 @@ for their chunks.
 from __future__ import annotations
 
 import atexit
+import itertools
 import multiprocessing
 import os
+import pickle
 import select
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial, wraps
+from typing import Callable, Iterator, Sequence
 
 # Imported once by the forkserver, so each worker starts with them loaded; this module first, so the
 # forkserver knows the folder to remove when it exits.
@@ -94,13 +102,84 @@ def resolve_workers(workers: int | None, n_items: int) -> int:
     return max(1, min(wanted, n_items))
 
 
+@dataclass
+class _SharedPool:
+    """The pool `shared_pool` keeps for the maps inside it; started by the first map that needs one."""
+
+    workers: int | None
+    executor: ProcessPoolExecutor | None = None
+    size: int = 0
+    stages: Iterator[int] = field(default_factory=itertools.count)
+
+
+_SHARED: _SharedPool | None = None
+_STAGE: int | None = None  # in a worker of a shared pool: the stage whose `init` ran last
+
+
+@contextmanager
+def shared_pool(workers: int | None = None):
+    """Run every `map_chunks` inside the block on one pool of `workers` processes, stopped at the end.
+
+    A map's own `workers` argument is then ignored, except `workers=1`, which still stays in this process.
+    """
+    global _SHARED
+    if _SHARED is not None:  # nested: the outer block's pool serves
+        yield
+        return
+    _SHARED = _SharedPool(workers)
+    try:
+        yield
+    except BaseException:
+        if _SHARED.executor is not None:
+            terminate(_SHARED.executor)
+        raise
+    else:
+        if _SHARED.executor is not None:
+            _SHARED.executor.shutdown()
+    finally:
+        _SHARED = None
+
+
+def one_pool(fn: Callable) -> Callable:
+    """`fn(..., workers=...)` with every map inside it on one `shared_pool(workers)`."""
+    @wraps(fn)
+    def run(*args, **kwargs):
+        with shared_pool(kwargs.get("workers")):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def _staged(work: Callable[[list], list], init: Callable | None, stage: int, args_file: str, chunk: list) -> list:
+    """A chunk of a shared pool's stage: the stage's `init` first if this worker has not run it yet."""
+    global _STAGE
+    if _STAGE != stage:
+        if init is not None:
+            with open(args_file, "rb") as f:
+                init(*pickle.load(f))
+        _STAGE = stage
+    return work(chunk)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(list(PRELOAD))
+        start_forkserver()
+    return ctx
+
+
 def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | None = None,
                init: Callable | None = None, init_args: tuple = (), desc: str = "",
                progress: bool = True, unit: str = "glyph") -> list:
     """`work` over chunks of `items`, results concatenated in input order."""
     from tqdm import tqdm
 
-    workers = resolve_workers(workers, len(items))
+    shared = _SHARED if workers != 1 else None
+    workers = resolve_workers(shared.workers if shared else workers, len(items))
+    if shared is not None and (shared.executor is not None or workers > 1):
+        workers = resolve_workers(shared.workers, 1 << 30)  # the pool serves maps of any size
     size = max(8, min(128, len(items) // (workers * 8) or 1))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     results: list = []
@@ -112,11 +191,6 @@ def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | 
                 results.extend(work(chunk))
                 bar.update(len(chunk))
             return results
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(list(PRELOAD))
-            start_forkserver()
         import cv2
 
         # Stop OpenCV's thread pool before forking: a child that inherits the pool's condition
@@ -124,7 +198,26 @@ def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | 
         threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         try:
-            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start,
+            if shared is not None:
+                if shared.executor is None:
+                    shared.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start,
+                                                          initargs=(os.getpid(), None, ()))
+                    shared.size = workers
+                pool = shared.executor
+                from multiprocessing import util
+
+                with tempfile.NamedTemporaryFile(dir=util.get_temp_dir(), prefix="stage-", delete=False) as f:
+                    pickle.dump(init_args, f, protocol=pickle.HIGHEST_PROTOCOL)
+                try:
+                    with signals_deferred():
+                        done_chunks = pool.map(partial(_staged, work, init, next(shared.stages), f.name), chunks)
+                    for done in done_chunks:
+                        results.extend(done)
+                        bar.update(len(done))
+                finally:
+                    os.unlink(f.name)
+                return results
+            pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start,
                                        initargs=(os.getpid(), init, init_args))
             try:
                 # Submitting starts the workers: a signal handled mid-start would leave one half-started

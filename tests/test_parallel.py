@@ -117,3 +117,38 @@ def test_workers_do_not_import_fontgen_from_the_current_folder(tmp_path):
     assert out.exists()
     assert not marker.exists(), "a process of the run imported the fontgen package of the current folder"
     assert_all_gone(proc, tmp_path)
+
+
+SHARED_POOL_SCRIPT = """
+import json, os
+from fontgen import parallel
+
+SEEN = []
+
+def remember(tag):
+    SEEN.append(tag)
+
+def pids(chunk):
+    return [(os.getpid(), list(SEEN)) for _ in chunk]
+
+if __name__ == "__main__":
+    with parallel.shared_pool(2):
+        first = parallel.map_chunks(pids, range(64), init=remember, init_args=("a",), progress=False)
+        second = parallel.map_chunks(pids, range(64), init=remember, init_args=("b",), progress=False)
+    print(json.dumps([first, second]))
+"""
+
+
+def test_shared_pool_runs_every_stage_on_the_same_workers(tmp_path):
+    """Two maps in one `shared_pool`: the same processes, each stage's init run once per worker before it."""
+    import json
+
+    script = tmp_path / "two_stages.py"
+    script.write_text(SHARED_POOL_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads(done.stdout)
+    assert {pid for pid, _ in second} <= {pid for pid, _ in first} and len({pid for pid, _ in first}) <= 2
+    assert all(seen == ["a"] for _, seen in first)
+    assert all(seen in (["a", "b"], ["b"]) for _, seen in second)  # a worker may have had no chunk of the first
+    assert os.getpid() not in {pid for pid, _ in first}

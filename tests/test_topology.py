@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from fontgen import templates
+from fontgen import charsets, templates
 from fontgen.font import build, factory, topology, validate, vectorize
 from fontgen.quality import outlinecheck
 from clicheck import assert_one_line_error
@@ -173,7 +173,7 @@ def test_separation_ratio():
 def test_complex_chars_from_stroke_files(tmp_path, caplog):
     folder = tmp_path / "strokes"
     folder.mkdir()
-    pool = separation.charsets.gb2312_level1()[:400]
+    pool = charsets.gb2312_level1()[:400]
     for i, ch in enumerate(pool):
         (folder / f"{ch}.json").write_text(json.dumps({"strokes": ["M"] * (10 + i % 10)}), encoding="utf-8")
     picked = outlinecheck.complex_chars("醒", 12, folder=folder)
@@ -233,3 +233,16 @@ def test_cli_bad_inputs(small_font, tmp_path):
 def test_help_has_an_example():
     result = CliRunner().invoke(cli, ["check-outlines", "--help"])
     assert result.exit_code == 0 and "fontgen check-outlines MyHand.otf" in result.output
+
+
+def test_compare_many_gives_each_renderings_own_result():
+    """One source against several renderings: each result is `compare`'s, shared labels or not."""
+    g = glyph()
+    specked, broken = g.copy(), g.copy()
+    cv2.circle(specked, (95, 115), 3, 255, -1)
+    broken[30:50, 90:96] = 0
+    far = np.zeros_like(g)
+    far[0:4, 120:128] = 255  # ink at the map's corner: the shared window must reach it
+    renderings = [specked, g, broken, specked.copy(), far, cv2.GaussianBlur(g, (0, 0), 1.0)]
+    assert topology.compare_many(g, renderings) == [topology.compare(g, r) for r in renderings]
+    assert topology.compare_many(g, renderings, max_px=64) == [topology.compare(g, r, max_px=64) for r in renderings]

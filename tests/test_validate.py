@@ -77,3 +77,17 @@ def test_iou():
     b[2:6] = 255
     assert validate.iou(a, b) == pytest.approx(2 / 6)
     assert validate.iou(a, a) == 1.0
+
+
+def test_cropped_rendering_has_the_canvas_pixels(built):
+    """`render` gives FreeType's pixels of the 2-em canvas, cropped, with the origin moved to match."""
+    from PIL import ImageFont
+
+    _, _, _, otf = built
+    font = ImageFont.truetype(io.BytesIO(otf), 242)
+    for ch in CHARS + ["A", "g"]:
+        canvas, (cx, cy) = templates.render_ink(font, ch)
+        crop, (ox, oy) = validate.render(font, ch)
+        y0, x0 = cy - oy, cx - ox
+        assert canvas[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]].tolist() == crop.tolist()
+        assert canvas.sum() == crop.astype(np.int64).sum()  # nothing outside the crop
