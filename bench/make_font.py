@@ -1,170 +1,264 @@
-"""Benchmark `make-font`: the full GB2312 font (+ symbols) from one writer's samples, stage by stage.
+"""Benchmark `make-font` (OTF + TTF) stage by stage, against each stage's floor and the unchanged code, in one run.
 
-    .venv/bin/python bench/make_font.py --checkpoint /work/runs/gan/last.pth            # a trained model
-    .venv/bin/python bench/make_font.py --random --samples /tmp/my_chars                 # cpu.yaml, random init
+    .venv/bin/python bench/make_font.py --base /tmp/base --repeat 3     # base: a checkout of the old code
+    .venv/bin/python bench/make_font.py --repeat 1                      # floors only, no comparison
 
-The generator checkpoint (or a random-init generator of the `cpu` preset) is exported with the
-project's exporter to a temporary model folder, so onnxruntime and torch eager run the *same* weights
-in the same process. It then times `makefont.make_font` end to end `--repeat` times (templates cache
-warmed first and its cold time reported separately) and records, for the median run, seconds per stage (style, generate, vectorize, build,
-validate, write), generation glyphs/s of onnxruntime (as `make-font` runs it) against torch eager on
-the same templates and thread count (torch at its best of a few batch sizes), and peak memory of this
-process and of the largest worker. Writes
-bench/results/make_font.json. Other jobs on a shared machine stretch wall times: the load average is
-recorded beside them.
+Each make-font runs in a fresh process (`python -c`, the code root first on PYTHONPATH): this tree's
+code and, with `--base`, another checkout's (e.g. `git worktree add /tmp/base <commit>`), alternating
+so that load from other jobs falls on both alike. Per run: seconds per stage as make-font reports
+them, the wall time, and peak memory (the main process, the largest worker and the sum over the run's
+processes, sampled from /proc). Then, in this process, the floors of the same glyphs on the same
+machine: generation (onnxruntime alone, as make-font runs it), vectorize (binarize + potrace alone,
+on every core), validate (FreeType rendering of every glyph of both fonts alone, on every core); the
+font assembly is its own floor. Prints a table (median run of each code) and writes
+bench/results/make_font.json with the date and the load average. The machine is shared: only ratios
+measured in one run mean much.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
-import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
-
-import numpy as np
-
-from fontgen import charsets, raster, templates
-from fontgen.font import makefont
-from fontgen.model import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "make_font.json"
 EXAMPLE_WRITER = ROOT / "examples" / "writer"
-TARGET_TOTAL_S = 20.0
-TARGET_SPEEDUP = 2.5
+FACTORY = ("vectorize", "build", "validate")
+TARGET_FACTORY_RATIO = 1.5  # factory stages within 1.5x of their floors (issue 24)
+TARGET_TOTAL_S = 35.0       # whole make-font, OTF + TTF, on the 2-core machine in a quiet period
 
+# One make-font in a fresh process; prints a JSON line. Works with this tree's code and older checkouts.
+RUNNER = r"""
+import json, os, resource, sys, threading, time
+from pathlib import Path
 
-def load_generator(args):
-    """The torch generator to export and to time in eager mode."""
-    import torch
+def tree_rss(root):
+    kids, rss = {}, {}
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            with open(f'/proc/{pid}/status') as f:
+                kb = next((int(l.split()[1]) for l in f if l.startswith('VmRSS:')), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(pid))
+        rss[int(pid)] = kb
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(kids.get(pid, []))
+    return {pid: rss.get(pid, 0) for pid in found}
 
-    if args.checkpoint:
-        from training.checkpoint import load_generator as load
+peak = {'sum': 0, 'workers': 0}
+done = threading.Event()
 
-        return load(args.checkpoint)
-    from training import config
-    from training.models import build_generator
+def sample():
+    while not done.wait(0.2):
+        rss = tree_rss(os.getpid())
+        peak['sum'] = max(peak['sum'], sum(rss.values()))
+        peak['workers'] = max([peak['workers']] + [v for p, v in rss.items() if p != os.getpid()])
 
-    torch.manual_seed(0)
-    return build_generator(config.load("cpu").model).eval()
-
-
-TORCH_BATCHES = (16, 64)
-
-
-def torch_eager_rate(generator, style: dict[str, np.ndarray], inputs: np.ndarray, batch: int, threads: int) -> float:
-    """Glyphs/s of the torch module on the same inputs and threads as onnxruntime."""
-    import torch
-
-    torch.set_num_threads(threads)
-    writer, glyph = (torch.from_numpy(v) for v in style.values())
-    x = torch.from_numpy(raster.to_model(inputs))
-    with torch.inference_mode():
-        generator.glyph(writer, glyph, x[:batch])  # warm-up (oneDNN primitive creation)
-        t0 = time.perf_counter()
-        for start in range(0, len(x), batch):
-            raster.from_model(generator.glyph(writer, glyph, x[start:start + batch])[:, 0].numpy())
-        return len(x) / (time.perf_counter() - t0)
-
-
-def ort_rate(gen: generate.Generator, style, inputs: np.ndarray, batch: int) -> float:
-    gen.glyphs(style, inputs[:batch], batch=batch, progress=False)
+if __name__ == '__main__':
+    from fontgen.font import makefont
+    samples, out, charset, model = sys.argv[1:5]
+    threading.Thread(target=sample, daemon=True).start()
     t0 = time.perf_counter()
-    gen.glyphs(style, inputs, batch=batch, progress=False)
-    return len(inputs) / (time.perf_counter() - t0)
+    report = makefont.make_font(samples, Path(out + '.otf'), ttf=Path(out + '.ttf'), charset=charset,
+                                model=model or None, device='cpu', force=True, progress=False)
+    wall = time.perf_counter() - t0
+    done.set()
+    checks = report.build.checks
+    print(json.dumps({
+        'wall_s': wall, 'seconds': report.seconds, 'weight': report.weight,
+        'glyphs': report.samples + report.generated + report.symbols,
+        'iou': {k: [c.iou_min, c.iou_mean] for k, c in checks.items()},
+        'faults': {k: c.outline_counts() for k, c in checks.items()},
+        'peak_mb': {'main': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    'largest_worker': peak['workers'] / 1024, 'all_processes': peak['sum'] / 1024}}))
+"""
 
 
-def peak_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+def run_make_font(code: Path, samples: str, out: Path, charset: str, model: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "")}
+    if not env["OMP_NUM_THREADS"]:
+        env.pop("OMP_NUM_THREADS")
+    done = subprocess.run([sys.executable, "-c", RUNNER, samples, str(out), charset, model], cwd=code, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"make-font in {code} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- floors, in worker processes of this process ---------------------------------------------------------
+
+_FONTS: dict = {}
+
+
+def _nothing(items):
+    return [None] * len(items)
+
+
+def _potrace_chunk(items):
+    """binarize + potrace alone: the C work under `vectorize.trace`."""
+    from fontgen.font import potrace_lib, vectorize
+
+    options = vectorize.TraceOptions()
+    for ink in items:
+        mask, k = vectorize.binarize(ink, options)
+        if mask.any():
+            potrace_lib.trace_mask(mask, turdsize=round(options.turdsize * k * k), alphamax=options.alphamax,
+                                   opttolerance=options.opttolerance * k)
+    return [None] * len(items)
+
+
+def _load_fonts(fonts: dict[str, bytes], em_px: int) -> None:
+    from PIL import ImageFont
+
+    global _FONTS
+    _FONTS = {key: ImageFont.truetype(io.BytesIO(data), em_px) for key, data in fonts.items()}
+
+
+def _freetype_chunk(chars):
+    """FreeType alone: every flavour's rendering of each glyph, as the check renders it."""
+    from fontgen.font import validate
+
+    for ch in chars:
+        for font in _FONTS.values():
+            validate.render(font, ch)
+    return [None] * len(chars)
+
+
+def floors(samples: str, charset: str, model: str, weight: int, fonts: dict[str, bytes]) -> dict[str, float]:
+    """Seconds of generation, binarize + potrace, and FreeType for the glyphs make-font makes, each alone."""
+    import numpy as np
+
+    from fontgen import charsets, parallel, templates
+    from fontgen.font import inklevel, makefont, validate, vectorize
+    from fontgen.model import generate
+    from fontgen.samples import references
+
+    gen = generate.Generator(model or None, device="cpu")
+    writer = references.load(samples, gen.info.size, gen.info.margin)
+    style = gen.style(writer.refs)
+    hanzi, others = makefont.split_charset(charsets.resolve(charset))
+    tpl = templates.render(hanzi, size=gen.info.size, margin=gen.info.margin, progress=False)
+    sym = templates.render(others, size=makefont.SYMBOL_PX, progress=False)
+    mine = set(writer.chars)
+    todo = [i for i, c in enumerate(tpl.chars) if c not in mine]
+    inputs = gen.inputs(tpl.ink, tpl.chars)[todo]
+    t0 = time.perf_counter()
+    made = gen.glyphs(style, inputs, progress=False)
+    out = {"generate": time.perf_counter() - t0}
+    made = inklevel.adjust(made, weight)
+    inks = list(made) + [sym.ink[i] for i, c in enumerate(sym.chars) if c not in mine]
+    chars = [tpl.chars[i] for i in todo] + [c for c in sym.chars if c not in mine]
+    with parallel.shared_pool():
+        parallel.map_chunks(_nothing, list(range(64)), progress=False)  # the workers up before timing
+        t0 = time.perf_counter()
+        parallel.map_chunks(_potrace_chunk, inks, progress=False)
+        out["vectorize"] = time.perf_counter() - t0
+        placements = [tpl.placement[c] for c in chars[:len(made)]] + [sym.placement[c] for c in chars[len(made):]]
+        em_px = round(float(np.median([  # as validate.match_all sizes the rendering
+            validate.UPM * validate.factor(ink.shape[0]) / vectorize.PixelFrame.content(ink.shape[0], p).scale
+            for ink, p in zip(inks, placements)])))
+        t0 = time.perf_counter()
+        parallel.map_chunks(_freetype_chunk, chars, init=_load_fonts, init_args=(fonts, em_px), progress=False)
+        out["validate"] = time.perf_counter() - t0
+    return out
+
+
+def median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+
+
+def factory_s(seconds: dict) -> float:
+    return sum(seconds.get(k, 0.0) for k in FACTORY)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", help="GAN checkpoint whose EMA generator is benchmarked")
-    source.add_argument("--random", action="store_true", help="random-init generator of the cpu preset")
+    parser.add_argument("--base", help="a checkout of the unchanged code to compare with (git worktree add)")
     parser.add_argument("--samples", default=str(EXAMPLE_WRITER), help="writer samples folder [examples/writer]")
     parser.add_argument("--charset", default="gb2312+symbols+ascii")
-    parser.add_argument("--batch", type=int, default=None, help="generation batch [generate.DEFAULT_BATCH]")
-    parser.add_argument("--compare", type=int, default=1024, help="templates for the onnxruntime vs torch comparison")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of that comparison (best kept)")
-    parser.add_argument("--repeat", type=int, default=3, help="make-font runs; the median run is reported")
+    parser.add_argument("--model", default="", help="model folder [the shipped default]")
+    parser.add_argument("--repeat", type=int, default=3, help="make-font runs per code, alternating; medians reported")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
-    from export.onnx_export import write_model
-
-    generator = load_generator(args)
+    codes = {"now": ROOT} | ({"base": Path(args.base).resolve()} if args.base else {})
     work = Path(tempfile.mkdtemp(prefix="fontgen-bench-"))
-    model_dir = work / "model"
-    write_model(generator, model_dir, training={"bench": "checkpoint" if args.checkpoint else "random cpu preset"})
-
-    chars = charsets.resolve(args.charset)
-    t0 = time.perf_counter()
-    hanzi = templates.render([c for c in chars if charsets.is_hanzi(c)], size=generator.cfg.size, progress=True)
-    if generator.cfg.content_font:
-        templates.content_ink(hanzi.chars, hanzi.ink, generator.cfg.content_font, generator.cfg.size)
-    templates.render([c for c in chars if not charsets.is_hanzi(c)], size=makefont.SYMBOL_PX, progress=True)
-    template_cache_s = time.perf_counter() - t0
-
-    load = os.getloadavg()[0]
-    runs = []  # (wall seconds, report); this machine's timings move by ±1.5 s between runs
+    load_start = os.getloadavg()
+    runs: dict[str, list[dict]] = {key: [] for key in codes}
     for i in range(args.repeat):
-        t0 = time.perf_counter()
-        report = makefont.make_font(args.samples, work / f"Bench{i}.otf", charset=args.charset, model=model_dir,
-                                    device="cpu", batch=args.batch, progress=True)
-        runs.append((time.perf_counter() - t0, report))
-    walls = [w for w, _ in runs]
-    wall, report = sorted(runs, key=lambda r: r[0])[len(runs) // 2]  # the median run
-    peak_self, peak_workers = peak_mb(resource.RUSAGE_SELF), peak_mb(resource.RUSAGE_CHILDREN)
+        order = list(codes) if i % 2 == 0 else list(codes)[::-1]
+        for key in order:
+            result = run_make_font(codes[key], args.samples, work / f"{key}{i}", args.charset, args.model)
+            runs[key].append(result)
+            print(f"run {i + 1} {key}: {result['wall_s']:.1f} s "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()), flush=True)
+    now = median_run(runs["now"])
+    fonts = {flavour: (work / f"now0.{flavour}").read_bytes() for flavour in ("otf", "ttf")}
+    floor = floors(args.samples, args.charset, args.model, now["weight"], fonts)
+    floor["build"] = now["seconds"].get("build", 0.0)  # font assembly: its own floor
+    load_end = os.getloadavg()
 
-    gen = generate.Generator(model_dir, device="cpu")
-    threads = generate.physical_cores()
-    batch = args.batch or generate.DEFAULT_BATCH["cpu"]
-    tpl = templates.render(chars[:args.compare], size=gen.size)
-    style = gen.style(np.stack([tpl.ink[0]] * 4))
-    inputs = gen.inputs(tpl.ink, tpl.chars)
-    # Alternate the two runtimes and keep each one's best round, so load from other jobs biases neither.
-    ort_gps = torch_gps = 0.0
-    for _ in range(args.rounds):
-        ort_gps = max(ort_gps, ort_rate(gen, style, inputs, batch))
-        for torch_batch in TORCH_BATCHES:
-            torch_gps = max(torch_gps, torch_eager_rate(generator, style, inputs, torch_batch, threads))
+    base = median_run(runs["base"]) if "base" in runs else None
+    stages = list(dict.fromkeys([*now["seconds"], *(base["seconds"] if base else {})]))
+    rows = []
+    for stage in stages + ["factory", "total"]:
+        if stage == "factory":
+            n, b, f = factory_s(now["seconds"]), base and factory_s(base["seconds"]), sum(floor[k] for k in FACTORY)
+        elif stage == "total":
+            n, b = now["wall_s"], base and base["wall_s"]
+            f = sum(floor.get(k, 0.0) for k in ("generate", *FACTORY))
+        else:
+            n, b, f = now["seconds"].get(stage), base and base["seconds"].get(stage), floor.get(stage)
+        rows.append({"stage": stage, "base_s": b, "now_s": n, "floor_s": f,
+                     "now_vs_base": n / b if b and n is not None else None,
+                     "now_vs_floor": n / f if f and n is not None else None})
 
-    seconds = {k: round(v, 3) for k, v in report.seconds.items()}
+    def cell(v, fmt):
+        return format(v, fmt) if v is not None else "-"
+
+    print(f"\n{'stage':<10} {'base s':>8} {'now s':>8} {'now/base':>9} {'floor s':>8} {'now/floor':>10}")
+    for r in rows:
+        print(f"{r['stage']:<10} {cell(r['base_s'], '8.2f')} {cell(r['now_s'], '8.2f')} "
+              f"{cell(r['now_vs_base'], '9.2f')} {cell(r['floor_s'], '8.2f')} {cell(r['now_vs_floor'], '10.2f')}")
+    print(f"floors: generate = onnxruntime alone, vectorize = binarize + potrace alone, validate = FreeType "
+          f"alone (both fonts), build = itself; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
+          f"at end ({os.cpu_count()} CPUs); peak memory now {now['peak_mb']['main']:.0f} MB main, "
+          f"{now['peak_mb']['largest_worker']:.0f} MB largest worker, {now['peak_mb']['all_processes']:.0f} MB all")
+    factory_ratio = rows[-2]["now_vs_floor"]
     result = {
-        "model": args.checkpoint or "random-init cpu preset",
-        "charset": args.charset,
-        "glyphs": {"samples": report.samples, "generated": report.generated, "symbols": report.symbols,
-                   "missing": len(report.missing)},
-        "seconds": seconds,
-        "total_s": round(wall, 2),
-        "total_s_runs": [round(w, 2) for w in walls],
-        "template_cache_cold_s": round(template_cache_s, 2),
-        "generate_glyphs_per_s": round(report.generated / report.seconds["generate"], 1),
-        "compare": {"glyphs": len(tpl.ink), "batch": batch, "torch_batches": list(TORCH_BATCHES), "threads": threads,
-                    "onnxruntime_runs": f"{gen.concurrent} concurrent single-threaded", "rounds": args.rounds,
-                    "onnxruntime_glyphs_per_s": round(ort_gps, 1), "torch_eager_glyphs_per_s": round(torch_gps, 1),
-                    "speedup": round(ort_gps / torch_gps, 2)},
-        "font_bytes": report.out.stat().st_size,
-        "peak_rss_mb": {"main": round(peak_self), "largest_worker": round(peak_workers)},
-        "targets": {"total_s": TARGET_TOTAL_S, "speedup": TARGET_SPEEDUP,
-                    "met": wall <= TARGET_TOTAL_S and ort_gps / torch_gps >= TARGET_SPEEDUP},
-        "machine": {"cpus": os.cpu_count(), "physical_cores": threads, "load_avg_1m_at_start": round(load, 2),
-                    "python": platform.python_version()},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_avg_start": [round(v, 2) for v in load_start],
+                    "load_avg_end": [round(v, 2) for v in load_end]},
+        "charset": args.charset, "samples": args.samples, "model": args.model or "shipped default",
+        "base": str(codes.get("base", "")), "repeat": args.repeat,
+        "stages": rows, "floors_s": floor,
+        "runs": runs,
+        "targets": {"factory_vs_floor": TARGET_FACTORY_RATIO, "total_s": TARGET_TOTAL_S,
+                    "factory_met": factory_ratio is not None and factory_ratio <= TARGET_FACTORY_RATIO,
+                    "total_met": now["wall_s"] <= TARGET_TOTAL_S},
     }
-    print(report.summary())
-    print(f"total {wall:.1f} s, median of {len(walls)} runs {min(walls):.1f}-{max(walls):.1f} s "
-          f"(target {TARGET_TOTAL_S:.0f}); generation onnxruntime {ort_gps:.0f} glyphs/s vs "
-          f"torch eager {torch_gps:.0f} glyphs/s = {ort_gps / torch_gps:.2f}x (target {TARGET_SPEEDUP}x); "
-          f"peak RSS {peak_self:.0f} MB (+ worker {peak_workers:.0f} MB); load {load:.1f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {args.out}")
     return 0
 
 
