@@ -10,7 +10,7 @@ setup-test:
 	scripts/setup.sh --test
 
 font: setup
-	$(VENV)/fontgen make-font --samples examples/writer --out MyHand.otf --ttf MyHand.ttf --name "Example Hand" --force
+	$(VENV)/fontgen make-font --samples example --out MyHand.otf --out MyHand.ttf --name "Example Hand" --force
 
 test: setup-test
 	$(VENV)/python -m pytest -q -rs tests

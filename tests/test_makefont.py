@@ -183,7 +183,7 @@ def test_device_cuda_without_a_gpu(work, tmp_path):
     assert "--device cuda" in _bad(work, tmp_path, work["samples"], "--device", "cuda")
 
 
-@pytest.mark.parametrize("name", ["Bad.woff", "Bad.png", "Bad"])
+@pytest.mark.parametrize("name", ["Bad.svg", "Bad.png", "Bad"])
 def test_output_extension_must_be_otf_or_ttf(work, tmp_path, name):
     out = tmp_path / name
     result = run(work, "--samples", str(work["samples"]), "--out", str(out))

@@ -3,18 +3,21 @@
 `build_font` is the back half of both `build-font` (a folder of images) and `make-font`
 (generated glyphs):
 
-    report = build_font({"永": ink64, ...}, Path("MyHand.otf"), ttf=Path("MyHand.ttf"),
-                        name="My Hand", placements=templates.placement)
+    report = build_font({"永": ink64, ...}, [Path("MyHand.otf"), Path("MyHand.woff2")], ttf=Path("MyHand.ttf"),
+                        web=Path("web"), name="My Hand", placements=templates.placement)
     print(report.summary())
 
 Glyphs are square uint8 ink maps (255 = ink) of any size. With `layout="content"` (the default, for
 normalized glyphs) each glyph's content square goes to its `Placement` (default: centred in the em);
 with `layout="canvas"` (arbitrary images) the whole canvas is the em box, so glyphs keep the layout
-they were drawn with. Nothing is written unless both fonts pass every check.
+they were drawn with. Each output's format follows its extension (WOFF and WOFF2 wrap the CFF font);
+`web` adds a web package (`webfont`). Nothing is written unless every font passes every check, and
+then all outputs are written together (`outfiles.write_all`).
 """
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,10 +28,11 @@ import numpy as np
 
 from fontgen import outfiles, raster
 from fontgen.errors import InputError
-from fontgen.font import build, compiler, validate, vectorize
+from fontgen.font import build, compiler, validate, vectorize, webfont
 
 MAX_CANVAS_PX = 256  # larger images are area-averaged down to this before tracing
-FONT_SUFFIXES = (".otf", ".ttf")
+OUTLINES = {".otf": "otf", ".ttf": "ttf", ".woff2": "otf", ".woff": "otf"}  # format → the font it wraps
+FONT_SUFFIXES = tuple(OUTLINES)
 FONT_ROOM = 16 * outfiles.MB  # free space asked for per font file (a GB2312 font takes 3 to 6 MB)
 
 
@@ -40,9 +44,20 @@ class BuildReport:
     files: dict[Path, int]  # written font → size in bytes
     seconds: dict[str, float] = field(default_factory=dict)
     checks: dict[str, validate.FontReport] = field(default_factory=dict)  # by flavour, "otf"/"ttf"
+    web: Path | None = None
+    web_files: dict[str, int] = field(default_factory=dict)  # the web package's files → size in bytes
+
+    def outputs(self) -> str:
+        """Each written font with its size, and the web package."""
+        files = [f"{path} {size / 1024:.0f} KB" for path, size in self.files.items()]
+        chunks = [size for name, size in self.web_files.items() if name.endswith(".woff2")]
+        if self.web is not None:
+            files.append(f"{self.web}/ ({len(chunks)} WOFF2 chunks of at most {max(chunks) / 1024:.0f} KB, CSS, "
+                         f"index.html)")
+        return ", ".join(files)
 
     def summary(self) -> str:
-        files = ", ".join(f"{path} {size / 1024:.0f} KB" for path, size in self.files.items())
+        files = self.outputs()
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
         return f"{self.glyphs} glyphs → {files}; {self.quality()}; {stages}"
 
@@ -101,15 +116,31 @@ def _check_glyphs(glyphs: dict[str, np.ndarray], sources: dict[str, Path]) -> No
                              "use dark strokes on light paper (or the reverse), or remove the file")
 
 
-def check_fonts(out: str | Path, ttf: str | Path | None, force: bool) -> tuple[Path, Path | None]:
-    """The font file(s) to write, checked before any work (suffix, folder, writable, free space, --force)."""
-    if ttf is not None and Path(out).suffix.lower() == ".ttf" and Path(ttf).suffix.lower() == ".ttf":
-        raise InputError("two TrueType outputs", ttf, "give --out as .otf when you also ask for --ttf")
-    out, ttf = outfiles.check_outputs([(out, FONT_SUFFIXES, FONT_ROOM), (ttf, (".ttf",), FONT_ROOM)], force)
-    return out, ttf
+def font_outputs(out, ttf=None) -> list:
+    """`--out` (one path, several, or none) and the `--ttf` alias as one list of paths."""
+    outs = [] if out is None else [out] if isinstance(out, (str, Path)) else list(out)
+    return outs + ([ttf] if ttf is not None else [])
 
 
-def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = None, name: str = "My Hand",
+def check_fonts(out, ttf=None, force: bool = False, web=None) -> tuple[list[Path], Path | None]:
+    """The font files (and web folder) to write, checked before any work: suffix, folder, writable, free
+    space, --force. `out` is one path or several; `ttf` (the --ttf alias) must end in .ttf."""
+    if ttf is not None and Path(ttf).suffix.lower() != ".ttf":
+        raise InputError("--ttf must end in .ttf", ttf, "name the file e.g. MyHand.ttf, or give it as --out")
+    outs = outfiles.check_outputs([(o, FONT_SUFFIXES, FONT_ROOM) for o in font_outputs(out, ttf)], force)
+    if not outs and web is None:
+        raise InputError("no output given", None, "pass --out MyHand.otf (or .ttf, .woff2, .woff) and/or --web DIR")
+    if web is not None:
+        web = outfiles.check_folder(web, force, webfont.WEB_ROOM)
+        inside = [o for o in outs if web.resolve() in o.resolve().parents]
+        if inside:
+            raise InputError("a font output inside the --web folder (the folder is replaced whole)", inside[0],
+                             "write the font beside the folder")
+    return outs, web
+
+
+def build_font(glyphs: dict[str, np.ndarray], out, *, ttf: Path | None = None, web: Path | None = None,
+               name: str = "My Hand",
                placements: dict[str, raster.Placement] | None = None, force: bool = False,
                progress: bool = True, workers: int | None = None, layout: str = "content",
                info: build.FontInfo | None = None, options: vectorize.TraceOptions = vectorize.TraceOptions(),
@@ -117,20 +148,19 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
                min_iou: float = 0.5) -> BuildReport:
     """Trace, build, check and write the font(s); raises InputError/FontCheckError and writes nothing on failure.
 
-    `out` is the main font, CFF if it ends in .otf, TrueType if in .ttf; `ttf` adds a TrueType copy.
+    `out` is one font file or several: CFF for .otf, TrueType for .ttf, the CFF font as WOFF2 or WOFF for
+    .woff2 or .woff; `ttf` adds a TrueType copy; `web` (a folder) the web package of the CFF font.
     `sources` (char → file) lets errors name the image a bad glyph came from; `info` overrides the
     naming built from `name`; `margins` (char → px) is the normalization margin of glyphs that were
     not normalized with `raster.default_margin(size)`.
     """
-    out, ttf = check_fonts(out, ttf, force)
-    targets = {out.suffix.lower()[1:]: out}
-    if ttf is not None:
-        targets["ttf"] = ttf
+    outs, web = check_fonts(out, ttf, force, web)
     sources = sources or {}
     _check_glyphs(glyphs, sources)
     info = info or build.FontInfo(family=name)
     seconds: dict[str, float] = {}
-    flavours = tuple(targets)
+    wanted = [OUTLINES[path.suffix.lower()] for path in outs] + (["otf"] if web is not None else [])
+    flavours = tuple(dict.fromkeys(wanted))
 
     t0 = time.perf_counter()
     frames = _frames(glyphs, placements, layout, margins)
@@ -147,25 +177,42 @@ def build_font(glyphs: dict[str, np.ndarray], out: Path, *, ttf: Path | None = N
         seconds[flavour] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    checks = {}
     # ASCII glyphs were moved to proportional side bearings: follow them when rendering back.
     for ch, frame in frames.items():
         _, dx = compiler.horizontal_layout(ch, traced[ch].bounds)
         if dx:
             frames[ch] = vectorize.PixelFrame(frame.scale, frame.x0 + dx, frame.y0)
-    for flavour, data in fonts.items():
-        try:
-            checks[flavour] = validate.check_font(data, glyphs, frames, flavour=flavour, min_iou=min_iou,
-                                                  workers=workers, progress=progress)
-        except validate.FontCheckError as exc:
-            bad = [ch for ch in exc.chars if ch in sources]
-            if bad:
-                raise InputError(f"the traced glyph does not match the image ({exc})", sources[bad[0]],
-                                 "draw strokes at least a few pixels wide, or scan at a higher resolution") from exc
-            raise
+    try:
+        checks = validate.check_fonts(fonts, glyphs, frames, min_iou=min_iou, workers=workers, progress=progress)
+    except validate.FontCheckError as exc:
+        bad = [ch for ch in exc.chars if ch in sources]
+        if bad:
+            raise InputError(f"the traced glyph does not match the image ({exc})", sources[bad[0]],
+                             "draw strokes at least a few pixels wide, or scan at a higher resolution") from exc
+        raise
     seconds["check"] = time.perf_counter() - t0
 
+    files = {path: wrap(fonts[OUTLINES[path.suffix.lower()]], path.suffix.lower()) for path in outs}
+    package = {}
+    if web is not None:
+        t0 = time.perf_counter()
+        package = webfont.package(fonts["otf"], workers=workers, progress=progress)
+        seconds["web"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    outfiles.write_all({path: fonts[flavour] for flavour, path in targets.items()}, force)
+    outfiles.write_all(files, force, folders={web: package} if web is not None else None)
     seconds["write"] = time.perf_counter() - t0
-    return BuildReport(len(glyphs), {targets[f]: len(fonts[f]) for f in flavours}, seconds, checks)
+    return BuildReport(len(glyphs), {path: len(data) for path, data in files.items()}, seconds, checks, web,
+                       {name: len(data) for name, data in package.items()})
+
+
+def wrap(data: bytes, suffix: str) -> bytes:
+    """Font bytes in the container `suffix` names: as they are for .otf/.ttf, else compressed as WOFF2/WOFF."""
+    if suffix not in (".woff2", ".woff"):
+        return data
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    font.flavor = suffix[1:]
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()

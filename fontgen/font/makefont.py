@@ -27,6 +27,7 @@ import numpy as np
 
 from fontgen import charsets, raster, templates
 from fontgen.font import inklevel
+from fontgen.font.constants import SPACE_ADVANCES
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ SAMPLE_PX = 256
 # Hairline symbols (｜ ＿ 〗) are 1-2 px wide at 128 px and trace back to IoU 0.88-0.89; at 192 px the
 # least of all symbols is 0.909 (OTF) and 0.917 (TTF).
 SYMBOL_PX = 192
+MISSING_SHOWN = 10  # characters the template font lacks named in the notice (then a count)
 
 
 @dataclass
@@ -54,7 +56,7 @@ class MakeFontReport:
     def summary(self) -> str:
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
         total = sum(self.seconds.values())
-        files = str(self.out) + (f" + {self.ttf}" if self.ttf else "")
+        files = self.build.outputs()
         return (f"{files}: {self.samples + self.generated + self.symbols} glyphs ({self.samples} from samples, "
                 f"{self.generated} generated, {self.symbols} symbols from the template font) in {total:.1f} s "
                 f"({stages}); {self.adaptation}; {self.weight_text()}; {self.build.quality()}")
@@ -71,7 +73,7 @@ def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:
     return [c for c in chars if charsets.is_hanzi(c)], [c for c in chars if not charsets.is_hanzi(c)]
 
 
-def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | None = None,
+def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, web: str | Path | None = None,
               charset: str = "gb2312+symbols+ascii", name: str = "My Hand", model: str | Path | None = None,
               device: str = "auto", batch: int | None = None, force: bool = False, progress: bool = True,
               workers: int | None = None, weight: int | None = None, adapt: str = "off",
@@ -86,7 +88,7 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     from fontgen.model import generate
     from fontgen.samples import references
 
-    out, ttf = factory.check_fonts(out, ttf or None, force)  # every target writable before minutes of work
+    outs, web = factory.check_fonts(out, ttf or None, force, web)  # every target writable before minutes of work
     chars = charsets.resolve(charset)
     gen = generate.Generator(model, device=device)
     size, margin = gen.info.size, gen.info.margin
@@ -133,18 +135,22 @@ def make_font(samples_dir: str | Path, out: str | Path, *, ttf: str | Path | Non
     for i in symbols:
         ch = sym.chars[i]
         glyphs[ch], placements[ch] = sym.ink[i], sym.placement[ch]
-    missing = [c for c in chars if c not in glyphs]
+    missing = [c for c in chars if c not in glyphs and c not in SPACE_ADVANCES]  # spaces are built empty
     if missing:
-        log.warning("notice: the template font lacks %d characters of the charset; they are left out", len(missing))
+        log.warning("notice: the template font lacks %d characters of the charset, left out of the font: %s",
+                    len(missing), " ".join(f"{c} (U+{ord(c):04X})" for c in missing[:MISSING_SHOWN])
+                    + (f" and {len(missing) - MISSING_SHOWN} more" if len(missing) > MISSING_SHOWN else ""))
 
-    built = factory.build_font(glyphs, out, ttf=ttf, name=name, placements=placements, force=force,
+    built = factory.build_font(glyphs, outs, web=web, name=name, placements=placements, force=force,
                                progress=progress, workers=workers)
     seconds["vectorize"] = built.seconds.get("trace", 0.0)
     seconds["build"] = built.seconds.get("otf", 0.0) + built.seconds.get("ttf", 0.0)
     seconds["validate"] = built.seconds.get("check", 0.0)
+    if "web" in built.seconds:
+        seconds["web"] = built.seconds["web"]
     seconds["write"] = built.seconds.get("write", 0.0)
-    return MakeFontReport(out, ttf, len(writer.chars), len(todo), len(symbols), missing, seconds, built, weight,
-                          fit.summary())
+    return MakeFontReport(outs[0] if outs else web, ttf, len(writer.chars), len(todo), len(symbols), missing, seconds,
+                          built, weight, fit.summary())
 
 
 def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool):
