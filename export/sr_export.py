@@ -31,12 +31,13 @@ FILE = "sr.onnx"  # model.json graphs.sr
 
 
 @torch.no_grad()
-def check_sr(net, path: Path, tolerance: float = parity.TOLERANCE, seed: int = 0) -> dict:
-    """Max |onnxruntime − torch| of the SR graph on random inputs (batches 1 and 7); ParityError if over."""
+def check_sr(net, path: Path, low_size: int, tolerance: float = parity.TOLERANCE, seed: int = 0) -> dict:
+    """Max |onnxruntime − torch| of the SR graph on random `low_size` px inputs (batches 1 and 7);
+    ParityError if over."""
     cfg = net.cfg
     sess = parity._session(path)
     rng = torch.Generator().manual_seed(seed)
-    size = 32 * cfg.cell
+    size = low_size * cfg.scale
     diff = 0.0
     for b in parity.BATCHES:
         low = torch.rand(b, 1, size // cfg.scale, size // cfg.scale, generator=rng) * 2 - 1
@@ -64,7 +65,7 @@ def export_sr(net, folder: Path, low_size: int) -> dict:
     try:
         _export(net, (torch.zeros(2, 1, low_size, low_size), torch.zeros(2, cfg.guides, size, size)), tmp,
                 ["low", "guides"], ["glyphs"], {"low": {0: "batch"}, "guides": {0: "batch"}, "glyphs": {0: "batch"}})
-        check = check_sr(net, tmp)
+        check = check_sr(net, tmp, low_size)
         os.chmod(tmp, 0o644)
         os.replace(tmp, folder / FILE)
     except BaseException:

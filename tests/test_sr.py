@@ -167,3 +167,35 @@ def test_counters_kept_counts_dense_characters_only():
     assert real.tolist() == [9, 1]
     assert metrics.counters_kept(metrics.counters(np.stack([clot, np.zeros_like(ring)])), real) == (7, 9)
     assert metrics.counters_kept(metrics.counters(np.stack([grid, ring])), real) == (9, 9)
+
+
+def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monkeypatch):
+    import evalfixtures
+    from export.sr_export import add_to_model
+    from fontgen.font import inklevel
+    from fontgen.quality import evaluate
+
+    glyphs = np.random.default_rng(0).integers(0, 256, (3, 32, 32), dtype=np.uint8)
+    plain, hi = evaluate.Drawing().draw(glyphs, 144, None)
+    assert np.array_equal(plain, inklevel.drawn(glyphs, 144)) and hi.shape == (3, 128, 128)
+
+    data = evalfixtures.make_dataset(tmp_path / "ds")
+    model = evalfixtures.make_model(tmp_path / "model", data, critic=False)
+    monkeypatch.setattr(evalfixtures, "SIZE", 128)
+    hires = evalfixtures.make_dataset(tmp_path / "ds128")
+    base = evaluate.evaluate(model, data, tmp_path / "r0", refs=(2,), max_chars=12, ocr=False, hires=hires)
+    torch.manual_seed(0)
+    add_to_model(SRNet(SRConfig(guides=1, channels=4, blocks=1, head=0)), model, {"note": "random-init test net"})
+    with_sr = evaluate.evaluate(model, data, tmp_path / "r1", refs=(2,), max_chars=12, ocr=False, hires=hires)
+    off = evaluate.evaluate(model, data, tmp_path / "r2", refs=(2,), max_chars=12, ocr=False, hires=hires,
+                            superres=False)
+    for report in (base, with_sr, off):
+        record = report["writers"][0]["refs"]["2"]["counters_kept"]
+        assert record["total"] > 0 and 0 <= record["kept"] <= record["total"]
+    assert with_sr["settings"]["super_resolution"] and not off["settings"]["super_resolution"]
+    assert off["summary"]["2"]["counters_kept"] == base["summary"]["2"]["counters_kept"]
+    # a zero-initialised SR net is bilinear upsampling: a different drawing of the same glyphs
+    assert with_sr["writers"][0]["refs"]["2"]["d"] != base["writers"][0]["refs"]["2"]["d"]
+    assert "counters kept" in (tmp_path / "r1" / "report.md").read_text(encoding="utf-8")
+    with pytest.raises(InputError, match="counters dataset must be 128 px"):
+        evaluate.evaluate(model, data, tmp_path / "r3", refs=(2,), max_chars=12, ocr=False, hires=data)

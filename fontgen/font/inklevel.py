@@ -49,10 +49,11 @@ def adjust(ink: np.ndarray, level: int) -> np.ndarray:
     return ink if level == HALF else curve(int(level))[ink]
 
 
-def as_traced(ink: np.ndarray) -> np.ndarray:
-    """The glyphs as their traced outlines fill them: the trace mask area-averaged back to the bitmap size."""
-    side = ink.shape[-1]
-    out = np.empty_like(ink)
+def as_traced(ink: np.ndarray, side: int | None = None) -> np.ndarray:
+    """The glyphs as their traced outlines fill them: the trace mask area-averaged back to the bitmap size
+    (or to `side` pixels: 128 shows the counters a 64 px bitmap's outline keeps at 128)."""
+    side = side or ink.shape[-1]
+    out = np.empty((len(ink), side, side), np.uint8)
     for i, glyph in enumerate(ink):
         mask, _ = vectorize.binarize(glyph)
         out[i] = cv2.resize(mask.view(np.uint8) * np.uint8(255), (side, side), interpolation=cv2.INTER_AREA)

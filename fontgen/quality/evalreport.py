@@ -40,10 +40,12 @@ def markdown(result: dict) -> str:
         f"characters each, seed {s['seed']}, ink level {s.get('weight', 'auto')}. Recognizers: critic = "
         f"{result['recognizers']['critic'] or 'none'}; independent = {result['recognizers']['ocr'] or 'none'}.", "",
         "## Real fonts and synthetic writers, apart (real hands are the headline)", "",
-        "| writers | refs | style gain | nearest-font gain | writers beating the nearest font | PP-OCRv5 gen / real RA |",
-        "|---|---|---|---|---|---|",
+        "| writers | refs | style gain | nearest-font gain | writers beating the nearest font | PP-OCRv5 gen / real RA "
+        "| counters kept |",
+        "|---|---|---|---|---|---|---|",
         *[f"| {kind} | {r} | {fmt(m['style_gain']['all'])} | {fmt(m['nearest_style_gain']['all'])} "
-          f"| {m['beats_nearest_font']['writers']} of {m['beats_nearest_font']['of']} | {fmt(m['ocr_ra_vs_real'])} |"
+          f"| {m['beats_nearest_font']['writers']} of {m['beats_nearest_font']['of']} | {fmt(m['ocr_ra_vs_real'])} "
+          f"| {fmt(m.get('counters_kept'))} |"
           for kind, summary in result.get("summary_by_kind", {}).items() for r, m in summary.items()],
         "",
         "## Summary (mean over all writers)", "",
@@ -72,8 +74,8 @@ def markdown(result: dict) -> str:
                 f"| {fmt(m['style_gain'][key])} | {fmt(m['nearest_style_gain'][key])} |")
     lines += ["", "## Writers", "",
               "| writer | kind | chars (unseen) | refs | critic RA gen / real | PP-OCRv5 RA gen / real "
-              "| style gain | nearest font (gain) | ink level | weight ratio | FID |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| style gain | nearest font (gain) | ink level | weight ratio | FID | counters kept |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["writers"]:
         near = w["nearest_font"]
         near_text = f"{near['font']} ({fmt(near['style_gain']['all'])})" if near else "–"
@@ -82,7 +84,8 @@ def markdown(result: dict) -> str:
                 f"| {w['writer']} | {w['kind']} | {w['chars']} ({w['unseen_chars']}) | {r} "
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
                 f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} "
-                f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m['fid'], 1)} |")
+                f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m['fid'], 1)} "
+                f"| {fmt((m.get('counters_kept') or {}).get('ratio'))} |")
     lines += ["", "## Sheets", ""]
     lines += [f"![{w['writer']}](sheets/{w['writer']}.png)" for w in result["writers"]]
     lines += ["", "## Notes", ""] + [f"- {n}" for n in result["notes"]]

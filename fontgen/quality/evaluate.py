@@ -133,6 +133,43 @@ def gains(d_model: dict, d_template: dict) -> dict[str, float | None]:
     return out
 
 
+class Drawing:
+    """How generated glyphs become what the font draws, and the real glyphs their counters are checked against.
+
+    Without `sr` a glyph is traced at its ink level, as make-font traces the 64 px bitmaps; with it
+    (`fontgen.model.superres`, make-font's default when the model has one) it is super-resolved first and
+    traced at the SR size. Either way the glyph is measured at the model's size (area-averaged), and its
+    counters at `metrics.COUNTER_PX` against the same writer's glyphs in `hires`, a dataset built at that
+    size from the same sources and seed (`fontgen data build --size 128`), when given.
+    """
+
+    def __init__(self, sr=None, hires: GlyphStore | None = None):
+        self.sr, self.hires = sr, hires
+
+    def draw(self, glyphs: np.ndarray, level: int, guides: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(glyphs as drawn at their own size, the same at `metrics.COUNTER_PX`)."""
+        import cv2
+
+        from fontgen.font import inklevel
+
+        adjusted = inklevel.adjust(glyphs, level)
+        if self.sr is None:
+            return inklevel.as_traced(adjusted), inklevel.as_traced(adjusted, metrics.COUNTER_PX)
+        hi = inklevel.as_traced(self.sr.run(adjusted, guides))
+        side = glyphs.shape[-1]
+        down = np.stack([cv2.resize(g, (side, side), interpolation=cv2.INTER_AREA) for g in hi])
+        return down, inklevel.as_traced(hi, metrics.COUNTER_PX)
+
+    def real_counters(self, writer: "Writer", chars: list[str]) -> tuple[list[int], np.ndarray] | None:
+        """(positions in `chars` the hires dataset has, their real glyphs' counters), or None without one."""
+        if self.hires is None:
+            return None
+        have = [i for i, c in enumerate(chars) if self.hires.get(writer.split, writer.name, c) is not None]
+        if not have:
+            return None
+        return have, metrics.counters(self.hires.stack(writer.split, writer.name, [chars[i] for i in have]))
+
+
 class Readers:
     """The recognizers an evaluation uses: the model's critic (if exported) and PP-OCRv5 (if wanted)."""
 
@@ -180,13 +217,13 @@ def nearest_font(store: GlyphStore, fonts: list[str], real: np.ndarray, chars: l
 
 def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fonts: list[str], unseen: set[str],
                     refs: tuple[int, ...], max_chars: int, seed: int, sheet_path: Path, bar,
-                    weight: int | None = None, adapt: str = "off") -> dict:
+                    weight: int | None = None, adapt: str = "off", drawing: Drawing | None = None) -> dict:
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
     Generated glyphs are measured as make-font's font draws them (`fontgen.font.inklevel`): traced at the ink
     level `weight`, or (None) at the level fitted to the R references, as make-font fits it to the
     writer's samples. `adapt` (fast, full) fits the model to the R references first, as make-font's
-    `--adapt` does (`fontgen.model.adapt`).
+    `--adapt` does (`fontgen.model.adapt`). `drawing` adds the SR stage and the counters-kept figure.
     """
     from fontgen.font import inklevel
     from fontgen.model import adapt as adaptation
@@ -217,6 +254,11 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
         near["style_gain"] = gains(near["d"], d_tpl)
         result["nearest_font"] = near
     generated = {}
+    drawing = drawing or Drawing()
+    guides = drawing.sr.guides(chars) if drawing.sr is not None else None
+    real_counters = drawing.real_counters(writer, chars)
+    if real_counters is not None:
+        result["dense_chars"] = int((real_counters[1] >= metrics.DENSE_COUNTERS).sum())
     inputs = gen.inputs(tpl, chars)
     ref_inputs = gen.inputs(store.stack("template", "", references), references)
     if adapt != "off":
@@ -231,7 +273,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
             style, drawer = fit.style, adaptation.apply(gen, fit)
         level = weight if weight is not None else inklevel.fit(
             drawer.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
-        out = inklevel.drawn(drawer.glyphs(style, inputs, progress=False), level)
+        out, out_hi = drawing.draw(drawer.glyphs(style, inputs, progress=False), level, guides)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
@@ -246,6 +288,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
                     if readers.critic is not None and len(chars) > 1 else None),
             "is": _is(scored),
             "adaptation": fit.record() if fit else None,
+            "counters_kept": counters_record(out_hi, real_counters),
             "_features": scored["features"],
         }
         bar.update(1)
@@ -255,6 +298,22 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
                            chars, unseen_mask, generated, real, tpl, SHEET_COLUMNS)
     result["_real_features"] = scored_real["features"]
     return result
+
+
+def counters_record(drawn_hi: np.ndarray, real_counters) -> dict | None:
+    """Counters kept by the glyphs drawn at 128 px (`metrics.counters_kept`): kept, total and their ratio."""
+    if real_counters is None:
+        return None
+    have, real = real_counters
+    kept, total = metrics.counters_kept(metrics.counters(drawn_hi[have]), real)
+    return {"kept": kept, "total": total, "ratio": kept / total if total else None}
+
+
+def pooled_counters(records: list[dict | None]) -> float | None:
+    """Counters kept over several writers: their kept and total counts summed, then divided."""
+    records = [c for c in records if c]
+    total = sum(c["total"] for c in records)
+    return sum(c["kept"] for c in records) / total if total else None
 
 
 def weight_ratio(generated: np.ndarray, real: np.ndarray) -> float | None:
@@ -305,6 +364,7 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
         }
         ocr, real = entry["ocr_ra"]["all"], entry["real_ocr_ra"]["all"]
         entry["ocr_ra_vs_real"] = ocr / real if ocr is not None and real else None
+        entry["counters_kept"] = pooled_counters([w["refs"][r].get("counters_kept") for w in writers])
         compared = [w for w in writers if w["nearest_font"] is not None]
         entry["beats_nearest_font"] = {  # writers whose generated glyphs are closer than the best font's
             "writers": sum(w["refs"][r]["d"]["all"] < w["nearest_font"]["d"]["all"] for w in compared),
@@ -332,6 +392,7 @@ def model_metrics(result: dict) -> dict:
          "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
          "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
          "style_gain": {r: v["style_gain"]["all"] for r, v in w["refs"].items()},
+         "counters_kept": {r: (v.get("counters_kept") or {}).get("ratio") for r, v in w["refs"].items()},
          "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
          "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
         for w in result["writers"]]
@@ -341,11 +402,16 @@ def model_metrics(result: dict) -> dict:
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
              device: str = "auto", threads: int | None = None, weight: int | None = None,
-             force: bool = False, adapt: str = "off") -> dict:
-    """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json."""
+             force: bool = False, adapt: str = "off", superres: bool = True,
+             hires: str | Path | None = None) -> dict:
+    """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json.
+
+    `superres` draws through the model's SR stage when it has one (as make-font does); `hires` is a dataset
+    of the same writers at `metrics.COUNTER_PX` for the counters-kept figure (`Drawing`).
+    """
     from tqdm import tqdm
 
-    from fontgen.model import generate
+    from fontgen.model import generate, superres as sr_stage
     from fontgen.quality import evalreport
 
     data, out = Path(data), Path(out)
@@ -364,10 +430,21 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
                          "choose another --split or rebuild the dataset with held-out writers")
     fonts = [w.name for w in writers if w.split == "train" and w.kind == "font"]
     unseen = set(manifest.get("unseen_chars", ""))
+    if hires is not None:
+        hires = Path(hires)
+        hi_manifest = dataset_layout.load_manifest(hires)
+        if int(hi_manifest["size"]) != metrics.COUNTER_PX or hi_manifest.get("seed") != manifest.get("seed"):
+            raise InputError(f"the counters dataset must be {metrics.COUNTER_PX} px and built with the seed of "
+                             f"--data ({manifest.get('seed')}), not {hi_manifest['size']} px, seed "
+                             f"{hi_manifest.get('seed')}", hires / dataset_layout.MANIFEST,
+                             f"build it with `fontgen data build --size {metrics.COUNTER_PX} --seed "
+                             f"{manifest.get('seed')}` and the same sources")
 
     gen = generate.Generator(model_dir, device=device, threads=threads)
     readers = Readers(info.folder, info, ocr, threads)
     store = GlyphStore(data)
+    drawing = Drawing(sr_stage.SuperRes.of(info, threads) if superres else None,
+                      GlyphStore(hires) if hires is not None else None)
     with outfiles.staged_folder(out) as staging:
         (staging / "sheets").mkdir()
         results = []
@@ -375,7 +452,8 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             for writer in held_out:
                 bar.set_postfix_str(writer.name)
                 results.append(evaluate_writer(writer, gen, readers, store, fonts, unseen, refs, max_chars, seed,
-                                               staging / "sheets" / f"{writer.name}.png", bar, weight, adapt))
+                                               staging / "sheets" / f"{writer.name}.png", bar, weight, adapt,
+                                               drawing))
                 store.forget(writer.split, writer.name)
         result = {
             "model": {"folder": str(info.folder), "model_json_sha256": modelfiles.sha256_file(info.folder / modelfiles.MODEL_JSON),
@@ -383,7 +461,8 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / dataset_layout.MANIFEST),
                      "split": split},
             "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed,
-                         "weight": "auto" if weight is None else weight, "adapt": adapt},
+                         "weight": "auto" if weight is None else weight, "adapt": adapt,
+                         "super_resolution": drawing.sr is not None, "counters_data": str(hires) if hires else None},
             "recognizers": {
                 "critic": readers.critic.name if readers.critic else None,
                 "critic_feature_space": readers.critic.feature_space if readers.critic else None,
@@ -411,6 +490,10 @@ def notes(readers: Readers) -> list[str]:
         out.append("PP-OCRv5 was not run (--no-ocr).")
     out.append("Generated glyphs are measured as the font draws them: traced at the ink level fitted to the "
                "references and area-averaged back to the model's size.")
+    out.append("Counters kept: over characters whose real glyph has at least 3 enclosed counters at 128 px (the "
+               "counters dataset), the sum of min(generated, real) counters over the real total; generated glyphs "
+               "are drawn at 128 px as their traced outlines fill them (super-resolved first where the model has an "
+               "SR stage and it is on).")
     out.append("RA counts only characters the recognizer can output; style gain is 1 - d(generated, real) / "
                "d(template, real) with d the L1 of glyphs cropped to their ink box and resized to 64 px.")
     return out
