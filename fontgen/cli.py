@@ -555,6 +555,31 @@ def export_model(checkpoint, out, ocr, data, force) -> None:
                f"glyph {checks['generator']['glyph_max_abs']:.1e}")
 
 
+LICENSE_HELP = ("Licence written into the font: OFL-1.1, CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0, all-rights-reserved, "
+                "or your own licence text (a sentence). The summary line says which was written.")
+
+
+def metadata_options(command):
+    """The options that say who made the font (name table, head, OS/2), shared by make-font and build-font."""
+    options = [
+        click.option("--name-en", default=None, help="English (ASCII) family name beside a Chinese --name [default: --name]."),
+        click.option("--version", "version", default="1.0", show_default=True, help="Font version (head and name ID 5), e.g. 1.2."),
+        click.option("--designer", default=None, help="Designer (name ID 9); also the copyright holder by default."),
+        click.option("--copyright", default=None, help="Copyright notice [default: Copyright (c) YEAR, the designer]."),
+        click.option("--license", default="all-rights-reserved", show_default=True, help=LICENSE_HELP),
+        click.option("--vendor", default="NONE", show_default=True, help="OS/2 vendor ID: 1-4 ASCII characters."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _font_info(name: str, meta: dict):
+    from fontgen.font import metadata
+
+    return metadata.font_info(name, **meta)
+
+
 def output_options(command):
     """--out (repeatable, format by extension), --ttf (an alias) and --web, shared by make-font and build-font."""
     options = [
@@ -577,7 +602,8 @@ def output_options(command):
               help="Folder of your handwritten characters (永.png, U+6C38.png …); 'example' is the bundled example writer.")
 @output_options
 @click.option("--charset", default="gb2312+symbols+ascii", show_default=True, help=CHARSET_HELP)
-@click.option("--name", default="My Hand", show_default=True, help="Font family name.")
+@click.option("--name", default="My Hand", show_default=True, help="Font family name, any script (小明手写).")
+@metadata_options
 @click.option("--model", type=click.Path(file_okay=False), default=None, help="Model folder [default: the shipped model].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 16 per core on CPU, 512 on GPU].")
@@ -588,7 +614,8 @@ def output_options(command):
                    "'fontgen[train]'). Closer to your hand on average, but strokes can break; see the README.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the adaptation (same seed, same font).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, force) -> None:
+def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, force,
+              **meta) -> None:
     """Make a complete font in your handwriting from a few sample characters.
 
     \b
@@ -599,19 +626,22 @@ def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weig
     """
     from fontgen.font import makefont
 
+    info = _font_info(name, meta)
     report = makefont.make_font(samples, outs, ttf=ttf, web=web, charset=charset, name=name, model=model,
-                                device=device, batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed)
-    click.echo(report.summary())
+                                device=device, batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed,
+                                info=info)
+    click.echo(f"{report.summary()}; {info.summary()}")
 
 
 @cli.command("build-font")
 @click.option("--glyphs", "glyph_dir", required=True, type=click.Path(),
               help="Folder of per-character images (永.png, U+6C38.png, uni6C38.png).")
 @output_options
-@click.option("--name", default="My Hand", show_default=True, help="Font family name.")
+@click.option("--name", default="My Hand", show_default=True, help="Font family name, any script (小明手写).")
+@metadata_options
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes [default: every core].")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def build_font(glyph_dir, outs, ttf, web, name, workers, force) -> None:
+def build_font(glyph_dir, outs, ttf, web, name, workers, force, **meta) -> None:
     """Build a font straight from a folder with one image per character.
 
     Each image is the character's em square; glyphs keep the position and size they were drawn at.
@@ -622,11 +652,12 @@ def build_font(glyph_dir, outs, ttf, web, name, workers, force) -> None:
     """
     from fontgen.font import factory
 
+    info = _font_info(name, meta)
     outs, web = factory.check_fonts(outs, ttf, force, web)  # fail before reading a large folder
     glyphs, sources = factory.glyphs_from_folder(glyph_dir)
     report = factory.build_font(glyphs, outs, web=web, name=name, force=force, workers=workers,
-                                layout="canvas", sources=sources)
-    click.echo(report.summary())
+                                layout="canvas", sources=sources, info=info)
+    click.echo(f"{report.summary()}; {info.summary()}")
 
 
 @cli.command("check-outlines")

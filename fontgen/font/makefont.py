@@ -77,12 +77,13 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
               charset: str = "gb2312+symbols+ascii", name: str = "My Hand", model: str | Path | None = None,
               device: str = "auto", batch: int | None = None, force: bool = False, progress: bool = True,
               workers: int | None = None, weight: int | None = None, adapt: str = "off",
-              seed: int = 0) -> MakeFontReport:
+              seed: int = 0, info=None) -> MakeFontReport:
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`.
 
     `weight` is the ink level the generated glyphs are traced at (128 = half ink, higher thins,
     `fontgen.font.inklevel`); None fits it to the writer's samples. `adapt` (off, fast, full) tunes the model to
-    the samples first (`fontgen.model.adapt`, needs torch), drawing everything from `seed`.
+    the samples first (`fontgen.model.adapt`, needs torch), drawing everything from `seed`. `info`
+    (`metadata.FontInfo`) overrides the naming made from `name`.
     """
     from fontgen.font import factory
     from fontgen.model import generate
@@ -142,7 +143,7 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
                     + (f" and {len(missing) - MISSING_SHOWN} more" if len(missing) > MISSING_SHOWN else ""))
 
     built = factory.build_font(glyphs, outs, web=web, name=name, placements=placements, force=force,
-                               progress=progress, workers=workers)
+                               progress=progress, workers=workers, info=info)
     seconds["vectorize"] = built.seconds.get("trace", 0.0)
     seconds["build"] = built.seconds.get("otf", 0.0) + built.seconds.get("ttf", 0.0)
     seconds["validate"] = built.seconds.get("check", 0.0)
