@@ -11,8 +11,6 @@ from fontTools.ttLib import TTFont
 from fontgen import templates
 from fontgen.font import build, validate, vectorize, vertical
 
-hb = pytest.importorskip("uharfbuzz", reason="uharfbuzz not installed (pip install -e '.[dev]')")
-
 PUNCTUATION = [c for c in vertical.SHIFTED + vertical.ROTATED if c != "—"]  # U+2014 is not in GB2312
 CHARS = list("永和我你的是国") + PUNCTUATION + list("Ai")
 LINE = "我，你。「和」（永）《国》…―！？"
@@ -79,6 +77,7 @@ def test_no_punctuation_no_gsub():
 
 
 def shape(data: bytes, index: int = 0, direction: str = "ttb") -> list[tuple[int, int, int, int, int]]:
+    hb = pytest.importorskip("uharfbuzz", reason="uharfbuzz not installed (pip install -e '.[dev]')")
     font = hb.Font(hb.Face(hb.Blob(data), index))
     buf = hb.Buffer()
     buf.add_str(LINE)
