@@ -19,8 +19,8 @@ from fontTools.misc.timeTools import timestampNow
 from fontTools.ttLib import newTable
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
-from fontgen.font.constants import (ASCII_SIDE_BEARING, CJK_ADVANCE, GB2312_CODEPAGES, HHEA_ASCENDER, HHEA_DESCENDER,
-                                    SPACE_ADVANCES, TYPO_ASCENDER, TYPO_DESCENDER, UPM)
+from fontgen.font.constants import (ASCII_SIDE_BEARING, CJK_ADVANCE, CMAP_ALIASES, GB2312_CODEPAGES, HHEA_ASCENDER,
+                                    HHEA_DESCENDER, SPACE_ADVANCES, TYPO_ASCENDER, TYPO_DESCENDER, UPM)
 from fontgen.font import metadata, vertical
 from fontgen.font.glyphdata import GlyphData
 from fontgen.font.metadata import FontInfo
@@ -155,8 +155,12 @@ class FontCompiler:
         return Entry(glyph_name(ch), ch, data, advance)
 
     def setup_cmap(self) -> None:
-        """Format 4 (BMP) and format 12 (full range) subtables, Unicode and Windows platforms."""
+        """Format 4 (BMP) and format 12 (full range) subtables, Unicode and Windows platforms; a CMAP_ALIASES
+        character the glyph set lacks maps to the glyph of the one it stands for."""
         mapping = {ord(e.char): e.name for e in self.entries if e.char is not None}
+        for alias, target in CMAP_ALIASES.items():
+            if ord(target) in mapping:
+                mapping.setdefault(ord(alias), mapping[ord(target)])
         bmp = {cp: n for cp, n in mapping.items() if cp <= 0xFFFF}
         cmap = newTable("cmap")
         cmap.tableVersion = 0
