@@ -192,11 +192,10 @@ def build_font(glyphs: dict[str, np.ndarray], out, *, ttf: Path | None = None, w
         raise
     seconds["check"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()  # the web formats: WOFF/WOFF2 compression and the web package
     files = {path: wrap(fonts[OUTLINES[path.suffix.lower()]], path.suffix.lower()) for path in outs}
-    package = {}
-    if web is not None:
-        t0 = time.perf_counter()
-        package = webfont.package(fonts["otf"], workers=workers, progress=progress)
+    package = webfont.package(fonts["otf"], workers=workers, progress=progress) if web is not None else {}
+    if web is not None or any(p.suffix.lower() in (".woff2", ".woff") for p in outs):
         seconds["web"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     outfiles.write_all(files, force, folders={web: package} if web is not None else None)
