@@ -466,6 +466,11 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
 @click.option("--adapt", type=click.Choice(["off", "fast", "full"]), default="off", show_default=True,
               help="Fit the model to each writer's references before measuring, as make-font's --adapt (needs torch).")
+@click.option("--sr/--no-sr", "superres", default=False, show_default=True,
+              help="Draw through the model's super-resolution stage (64 → 128 px), as make-font's --sr.")
+@click.option("--counters-data", "hires", type=click.Path(file_okay=False), default=None,
+              help="A 128 px dataset of the same writers and seed (fontgen data build --size 128, any charset "
+                   "holding the evaluated characters): adds counters kept, dense characters' enclosed counters.")
 @click.option("--protocol", type=click.Choice(["product", "seed"]), default="product", show_default=True,
               help="seed: the DSF-GAN paper's protocol (RA of a DenseNet-121 over every GB2312 level-1 character "
                    "of each test writer at R = 4 and --refs, SSIM, FID/IS); needs torch.")
@@ -474,8 +479,8 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
                    "trained on --data first (fontgen train recognizer).")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.pass_context
-def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, adapt, protocol,
-             recognizer_path, force) -> None:
+def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, adapt, superres,
+             hires, protocol, recognizer_path, force) -> None:
     """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
 
     Writes report.json, report.md and sheets/<writer>.png into --out. With --protocol seed, the paper's
@@ -493,12 +498,14 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
                                seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force,
-                               adapt=adapt)
+                               adapt=adapt, superres=superres, hires=hires)
     for r, m in result["summary"].items():
         ocr = m["ocr_ra"]["all"]
         gain = m["style_gain"]["all"]
+        kept = m.get("counters_kept")
         click.echo(f"R={r}: PP-OCRv5 RA {'–' if ocr is None else f'{ocr:.3f}'}, "
-                   f"style gain {'–' if gain is None else f'{gain:.3f}'}")
+                   f"style gain {'–' if gain is None else f'{gain:.3f}'}"
+                   + ("" if kept is None else f", counters kept {kept:.3f}"))
     if record:
         from fontgen.model import modelfiles
 
@@ -508,7 +515,7 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
 
 
 PRODUCT_ONLY = {"split": "--split", "max_chars": "--chars", "no_ocr": "--no-ocr", "weight": "--weight",
-                "record": "--record", "adapt": "--adapt"}
+                "record": "--record", "adapt": "--adapt", "superres": "--sr", "hires": "--counters-data"}
 
 
 def _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force) -> None:

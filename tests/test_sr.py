@@ -186,9 +186,9 @@ def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monk
     base = evaluate.evaluate(model, data, tmp_path / "r0", refs=(2,), max_chars=12, ocr=False, hires=hires)
     torch.manual_seed(0)
     add_to_model(SRNet(SRConfig(guides=1, channels=4, blocks=1, head=0)), model, {"note": "random-init test net"})
-    with_sr = evaluate.evaluate(model, data, tmp_path / "r1", refs=(2,), max_chars=12, ocr=False, hires=hires)
-    off = evaluate.evaluate(model, data, tmp_path / "r2", refs=(2,), max_chars=12, ocr=False, hires=hires,
-                            superres=False)
+    with_sr = evaluate.evaluate(model, data, tmp_path / "r1", refs=(2,), max_chars=12, ocr=False, hires=hires,
+                                superres=True)
+    off = evaluate.evaluate(model, data, tmp_path / "r2", refs=(2,), max_chars=12, ocr=False, hires=hires)
     for report in (base, with_sr, off):
         record = report["writers"][0]["refs"]["2"]["counters_kept"]
         assert record["total"] > 0 and 0 <= record["kept"] <= record["total"]

@@ -402,7 +402,7 @@ def model_metrics(result: dict) -> dict:
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
              device: str = "auto", threads: int | None = None, weight: int | None = None,
-             force: bool = False, adapt: str = "off", superres: bool = True,
+             force: bool = False, adapt: str = "off", superres: bool = False,
              hires: str | Path | None = None) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json.
 
