@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fontgen import outfiles, raster
+from fontgen import outfiles, parallel, raster
 from fontgen.errors import InputError
 from fontgen.font import build, compiler, validate, vectorize, webfont
 
@@ -139,6 +139,7 @@ def check_fonts(out, ttf=None, force: bool = False, web=None) -> tuple[list[Path
     return outs, web
 
 
+@parallel.one_pool
 def build_font(glyphs: dict[str, np.ndarray], out, *, ttf: Path | None = None, web: Path | None = None,
                name: str = "My Hand",
                placements: dict[str, raster.Placement] | None = None, force: bool = False,
