@@ -1,6 +1,6 @@
 """Read folders of per-character images (`永.png`, `U+6C38.png`, `uni6C38.png`) into ink maps.
 
-Used by `build-font` (a complete glyph set) and by `samples` (a writer's few references). Any image
+Used by `build-font` (a complete glyph set) and by `references` (a writer's few references). Any image
 Pillow reads is accepted: transparent, colour, white-on-black and scanned pages with paper texture are
 turned into a clean ink map (0 = paper, 1 = ink). Anything unusable raises `InputError` naming the file.
 """

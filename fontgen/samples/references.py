@@ -6,7 +6,7 @@ texture are handled by `glyphfiles.read_folder`. Here each ink map is cleaned (s
 scanner noise dropped, so they do not stretch the ink box) and normalized exactly like the training
 glyphs:
 
-    s = samples.load("my_chars/", size=64)
+    s = references.load("my_chars/", size=64)
     s.refs          # uint8 [R, 64, 64], the model's style references (R >= 1)
     s.glyph(i, 256) # the same sample normalized at 256 px, for tracing the writer's own glyph
 
