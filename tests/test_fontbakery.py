@@ -40,7 +40,7 @@ def test_universal_profile_has_no_fail(tmp_path, flavour):
                                   finish=partial(build.prepare_glyph, flavours=(flavour,)))
     compile_font = build.compile_otf if flavour == "otf" else build.compile_ttf
     font = tmp_path / f"Hand.{flavour}"
-    font.write_bytes(compile_font(traced, build.FontInfo("Test Hand")))
+    font.write_bytes(compile_font(traced, build.FontInfo("Test Hand", family_zh="测试手写")))
     report = tmp_path / "report.json"
     subprocess.run([tool, "check-universal", str(font), *OFFLINE, "--json", str(report), "--no-progress",
                     "-l", "FAIL"], capture_output=True, timeout=600)

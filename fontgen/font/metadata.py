@@ -15,7 +15,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-import fontTools.encodings.codecs  # noqa: F401  (registers the Mac CJK encodings `_mac_encodable` tries)
 from fontTools.ttLib import newTable
 
 from fontgen.errors import InputError
@@ -34,7 +33,6 @@ LICENSES = {
     "all-rights-reserved": ("All rights reserved. No licence to use, copy or share this font is granted.", None),
 }
 LANG_EN, LANG_ZH = 0x409, 0x804           # Windows English (US), Chinese (PRC)
-MAC_ZH = (25, 33)                          # Mac simplified Chinese encoding and language, as fontTools encodes it
 
 
 @dataclass(frozen=True)
@@ -157,8 +155,9 @@ def unique_id(info: FontInfo) -> str:
 
 
 def name_table(info: FontInfo):
-    """Windows English records (IDs 0-6, 9, 13, 14); the Chinese family in Windows 0x0804 and, as fontTools
-    encodes it, Mac simplified Chinese, when the family has a Chinese name."""
+    """Windows English records (IDs 0-6, 9, 13, 14) and the Chinese family in Windows 0x0804 when there is one.
+    No Mac (platform 1) records: no system needs them now, and fontbakery's universal profile fails a font
+    that has them (no_mac_entries)."""
     english = {0: info.copyright_notice, 1: info.family, 2: info.style, 3: unique_id(info), 4: info.full_name,
                5: f"Version {info.version}", 6: info.ps_name, 9: info.designer, 13: info.license,
                14: info.license_url}
@@ -172,14 +171,4 @@ def name_table(info: FontInfo):
         chinese = {1: zh, 2: info.style, 4: zh if info.style == "Regular" else f"{zh} {info.style}"}
         for name_id, text in chinese.items():
             table.setName(text, name_id, 3, 1, LANG_ZH)
-            if _mac_encodable(text):
-                table.setName(text, name_id, 1, *MAC_ZH)
     return table
-
-
-def _mac_encodable(text: str) -> bool:
-    try:
-        text.encode("x_mac_simp_chinese_ttx")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
