@@ -620,8 +620,11 @@ def output_options(command):
               help="Experimental: tune the model to your samples before generating (needs torch: pip install "
                    "'fontgen[train]'). Closer to your hand on average, but strokes can break; see the README.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the adaptation (same seed, same font).")
+@click.option("--sr/--no-sr", "superres", default=False, show_default=True,
+              help="Experimental: super-resolve the generated glyphs to 128 px, guided by the template font, before "
+                   "tracing (the model folder's sr.onnx); see the README.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, force,
+def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, superres, force,
               **meta) -> None:
     """Make a complete font in your handwriting from a few sample characters.
 
@@ -636,7 +639,7 @@ def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weig
     info = _font_info(name, meta)
     report = makefont.make_font(samples, outs, ttf=ttf, web=web, charset=charset, name=name, model=model,
                                 device=device, batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed,
-                                info=info)
+                                info=info, superres=superres)
     click.echo(f"{report.summary()}; {info.summary()}")
 
 

@@ -199,3 +199,25 @@ def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monk
     assert "counters kept" in (tmp_path / "r1" / "report.md").read_text(encoding="utf-8")
     with pytest.raises(InputError, match="counters dataset must be 128 px"):
         evaluate.evaluate(model, data, tmp_path / "r3", refs=(2,), max_chars=12, ocr=False, hires=data)
+
+
+def test_make_font_super_resolves_generated_glyphs_only_when_asked(tmp_path):
+    from click.testing import CliRunner
+    from export.sr_export import add_to_model
+    from fontgen.cli import cli
+    from tinymodel import write_samples
+
+    model = export_tiny(tmp_path / "model", content_font=KAI)
+    torch.manual_seed(0)
+    add_to_model(SRNet(SRConfig(channels=4, blocks=1, head=0)), model, {"note": "zero-initialised test net"})
+    samples = write_samples(tmp_path / "samples")
+    (tmp_path / "chars.txt").write_text("永和我天地人山水，A1", encoding="utf-8")
+    outputs = {}
+    for flag in ("--sr", "--no-sr"):
+        out = tmp_path / f"H{flag}.otf"
+        result = CliRunner().invoke(cli, ["make-font", "--model", str(model), "--charset", str(tmp_path / "chars.txt"),
+                                          "--samples", str(samples), "--out", str(out), flag])
+        assert result.exit_code == 0, result.output
+        outputs[flag] = result.output
+    assert "super-resolved to 128 px" in outputs["--sr"] and "super-resolve" in outputs["--sr"]
+    assert "at 64 px (super-resolution off)" in outputs["--no-sr"]
