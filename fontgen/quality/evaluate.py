@@ -34,6 +34,8 @@ from fontgen import dataset_layout, outfiles
 from fontgen.errors import InputError
 from fontgen.model import modelfiles
 from fontgen.quality import metrics
+from fontgen.quality.drawing import (COUNTERS_NOTE, Drawing, check_counters_data, counters_record,
+                                     pooled_counters)
 
 SUBSETS = ("all", "seen", "unseen")
 SHEET_COLUMNS = 16
@@ -131,43 +133,6 @@ def gains(d_model: dict, d_template: dict) -> dict[str, float | None]:
                 if d_model[k] is not None and d_template[k] is not None else float("nan"))
         out[k] = None if np.isnan(gain) else gain
     return out
-
-
-class Drawing:
-    """How generated glyphs become what the font draws, and the real glyphs their counters are checked against.
-
-    Without `sr` a glyph is traced at its ink level, as make-font traces the 64 px bitmaps; with it
-    (`fontgen.model.superres`, make-font's default when the model has one) it is super-resolved first and
-    traced at the SR size. Either way the glyph is measured at the model's size (area-averaged), and its
-    counters at `metrics.COUNTER_PX` against the same writer's glyphs in `hires`, a dataset built at that
-    size from the same sources and seed (`fontgen data build --size 128`), when given.
-    """
-
-    def __init__(self, sr=None, hires: GlyphStore | None = None):
-        self.sr, self.hires = sr, hires
-
-    def draw(self, glyphs: np.ndarray, level: int, guides: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """(glyphs as drawn at their own size, the same at `metrics.COUNTER_PX`)."""
-        import cv2
-
-        from fontgen.font import inklevel
-
-        adjusted = inklevel.adjust(glyphs, level)
-        if self.sr is None:
-            return inklevel.as_traced(adjusted), inklevel.as_traced(adjusted, metrics.COUNTER_PX)
-        hi = inklevel.as_traced(self.sr.run(adjusted, guides))
-        side = glyphs.shape[-1]
-        down = np.stack([cv2.resize(g, (side, side), interpolation=cv2.INTER_AREA) for g in hi])
-        return down, inklevel.as_traced(hi, metrics.COUNTER_PX)
-
-    def real_counters(self, writer: "Writer", chars: list[str]) -> tuple[list[int], np.ndarray] | None:
-        """(positions in `chars` the hires dataset has, their real glyphs' counters), or None without one."""
-        if self.hires is None:
-            return None
-        have = [i for i, c in enumerate(chars) if self.hires.get(writer.split, writer.name, c) is not None]
-        if not have:
-            return None
-        return have, metrics.counters(self.hires.stack(writer.split, writer.name, [chars[i] for i in have]))
 
 
 class Readers:
@@ -300,22 +265,6 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     return result
 
 
-def counters_record(drawn_hi: np.ndarray, real_counters) -> dict | None:
-    """Counters kept by the glyphs drawn at 128 px (`metrics.counters_kept`): kept, total and their ratio."""
-    if real_counters is None:
-        return None
-    have, real = real_counters
-    kept, total = metrics.counters_kept(metrics.counters(drawn_hi[have]), real)
-    return {"kept": kept, "total": total, "ratio": kept / total if total else None}
-
-
-def pooled_counters(records: list[dict | None]) -> float | None:
-    """Counters kept over several writers: their kept and total counts summed, then divided."""
-    records = [c for c in records if c]
-    total = sum(c["total"] for c in records)
-    return sum(c["kept"] for c in records) / total if total else None
-
-
 def weight_ratio(generated: np.ndarray, real: np.ndarray) -> float | None:
     """Generated ink ÷ real ink over the same characters: 1.0 is the writer's stroke weight, under 1 thinner."""
     total = float(real.sum(dtype=np.float64))
@@ -406,8 +355,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
              hires: str | Path | None = None) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json.
 
-    `superres` draws through the model's SR stage when it has one (as make-font does); `hires` is a dataset
-    of the same writers at `metrics.COUNTER_PX` for the counters-kept figure (`Drawing`).
+    `superres` draws through the model's SR stage, as make-font --sr; `hires` adds counters kept (`Drawing`).
     """
     from tqdm import tqdm
 
@@ -431,15 +379,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
     fonts = [w.name for w in writers if w.split == "train" and w.kind == "font"]
     unseen = set(manifest.get("unseen_chars", ""))
     if hires is not None:
-        hires = Path(hires)
-        hi_manifest = dataset_layout.load_manifest(hires)
-        if int(hi_manifest["size"]) != metrics.COUNTER_PX or hi_manifest.get("seed") != manifest.get("seed"):
-            raise InputError(f"the counters dataset must be {metrics.COUNTER_PX} px and built with the seed of "
-                             f"--data ({manifest.get('seed')}), not {hi_manifest['size']} px, seed "
-                             f"{hi_manifest.get('seed')}", hires / dataset_layout.MANIFEST,
-                             f"build it with `fontgen data build --size {metrics.COUNTER_PX} --seed "
-                             f"{manifest.get('seed')}` and the same sources")
-
+        hires = check_counters_data(Path(hires), manifest)
     gen = generate.Generator(model_dir, device=device, threads=threads)
     readers = Readers(info.folder, info, ocr, threads)
     store = GlyphStore(data)
@@ -490,10 +430,7 @@ def notes(readers: Readers) -> list[str]:
         out.append("PP-OCRv5 was not run (--no-ocr).")
     out.append("Generated glyphs are measured as the font draws them: traced at the ink level fitted to the "
                "references and area-averaged back to the model's size.")
-    out.append("Counters kept: over characters whose real glyph has at least 3 enclosed counters at 128 px (the "
-               "counters dataset), the sum of min(generated, real) counters over the real total; generated glyphs "
-               "are drawn at 128 px as their traced outlines fill them (super-resolved first where the model has an "
-               "SR stage and it is on).")
+    out.append(COUNTERS_NOTE)
     out.append("RA counts only characters the recognizer can output; style gain is 1 - d(generated, real) / "
                "d(template, real) with d the L1 of glyphs cropped to their ink box and resized to 64 px.")
     return out
