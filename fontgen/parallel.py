@@ -108,7 +108,6 @@ class _SharedPool:
 
     workers: int | None
     executor: ProcessPoolExecutor | None = None
-    size: int = 0
     stages: Iterator[int] = field(default_factory=itertools.count)
 
 
@@ -202,7 +201,6 @@ def map_chunks(work: Callable[[list], list], items: Sequence, *, workers: int | 
                 if shared.executor is None:
                     shared.executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start,
                                                           initargs=(os.getpid(), None, ()))
-                    shared.size = workers
                 pool = shared.executor
                 from multiprocessing import util
 
