@@ -8,17 +8,22 @@ the samples, moving the glyph graph's weights and the style code by Adam (`fontg
 
 It must stop before it copies the samples. The samples are split into folds; each fold is fitted on
 the others and scored on itself, and the step count where the held-out loss, averaged over folds, is
-lowest is the one used to fit all samples. If no step beats the untouched model on held-out samples,
-nothing is changed and the fit says why:
+lowest is the one used to fit all samples.
 
-    fit = adapt(gen, style, inputs, refs, mode="fast", seed=0)   # inputs: gen.inputs(...) of the samples
+A lower pixel loss on the samples can be bought by breaking strokes elsewhere: a few Adam steps
+thin the strokes of characters the fit never sees until they fall apart (run 18). So every checked
+step also draws probe characters (`probe_chars`, never samples) and counts their stroke pieces and
+counters (`topology`); a step that changes them by more than `DRIFT_MAX` per glyph is never used.
+If no step both beats the untouched model on held-out samples and keeps the probe whole, nothing is
+changed and the fit says why:
+
+    fit = adapt(gen, style, inputs, refs, mode="fast", seed=0, probe=probe_inputs)
     fit.style, fit.weights                                          # weights: None = the shipped graph
 
-`training/NOTES.md` (run 17) has the measurements behind the choices: a gradient-free search over the
-style code alone on onnxruntime gained under 0.01 of style gain on real held-out fonts, so without
-torch there is no adaptation (`unavailable()` says what installing it gives). It is off by default in
-make-font: it brings the glyphs closer to real held-out hands on average but, on the example writer,
-breaks strokes that the shipped model draws whole.
+`training/NOTES.md` (runs 17 and 18) has the measurements behind the choices: a gradient-free search
+over the style code alone on onnxruntime gained under 0.01 of style gain on real held-out fonts, so
+without torch there is no adaptation (`unavailable()` says so). It is off by default in make-font:
+with strokes kept whole, the shipped model gains little from it (run 18).
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ STYLE_LR = 0.01  # Adam step of the style code, relative to its mean magnitude
 MIN_GAIN = 0.005  # relative drop of the held-out loss a fit must reach to be used
 DRIFT_MAX = 0.10  # stroke pieces + counters changed per probe glyph that a fit may cause (run 18)
 PROBE_SIZE = 64  # characters, outside the samples, whose topology the fit must keep
-TORCH_GAIN = "+0.01 to +0.03 mean style gain on real held-out fonts at 8 to 16 samples"  # run 17; shown when torch is missing
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def unavailable() -> str | None:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return f"needs torch: `pip install 'fontgen[train]'` adds it ({TORCH_GAIN}, run 17 of training/NOTES.md)"
+        return "needs torch (pip install 'fontgen[train]'); generating with the encoder's style"
     return None
 
 
