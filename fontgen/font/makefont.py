@@ -118,7 +118,7 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
     todo = [i for i, c in enumerate(tpl.chars) if c not in mine]
 
     t0 = time.perf_counter()
-    fit = adapt_to(gen, style, writer, own, adapt, seed, progress)
+    fit = adapt_to(gen, style, writer, own, tpl, adapt, seed, progress)
     style = fit.style
     if adapt != "off":
         seconds["adapt"] = time.perf_counter() - t0
@@ -180,8 +180,9 @@ def super_resolve(gen, made: np.ndarray, tpl, todo: list[int], face, on: bool, s
     return made, f"super-resolved to {sr.size} px"
 
 
-def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool):
-    """Tune `gen` (in place: its glyph graph) and the style to the writer's samples; returns the `adapt.Fit`."""
+def adapt_to(gen, style: dict, writer, own, tpl, mode: str, seed: int, progress: bool):
+    """Tune `gen` (in place: its glyph graph) and the style to the writer's samples, keeping the strokes of
+    probe characters from `tpl` (the charset's templates) whole; returns the `adapt.Fit`."""
     from fontgen.model import adapt
 
     if mode == "off":
@@ -190,7 +191,9 @@ def adapt_to(gen, style: dict, writer, own, mode: str, seed: int, progress: bool
     known = [i for i, c in enumerate(writer.chars) if c in index]
     chars = [writer.chars[i] for i in known]
     inputs = gen.inputs(own.ink[[index[c] for c in chars]], chars) if chars else None
-    fit = adapt.adapt(gen, style, inputs, writer.refs[known], mode=mode, seed=seed, progress=progress)
+    where, probe = tpl.index(), adapt.probe_chars(tpl.chars, set(writer.chars))
+    probe = gen.inputs(tpl.ink[[where[c] for c in probe]], probe)
+    fit = adapt.adapt(gen, style, inputs, writer.refs[known], mode=mode, seed=seed, progress=progress, probe=probe)
     if fit.note and mode != "off":
         log.warning("notice: %s", fit.summary())
     if fit.weights is not None:
