@@ -201,7 +201,7 @@ def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monk
         evaluate.evaluate(model, data, tmp_path / "r3", refs=(2,), max_chars=12, ocr=False, hires=data)
 
 
-def test_make_font_super_resolves_generated_glyphs_only_when_asked(tmp_path):
+def test_make_font_super_resolves_generated_glyphs_only_when_asked(tmp_path, caplog):
     from click.testing import CliRunner
     from export.sr_export import add_to_model
     from fontgen.cli import cli
@@ -221,3 +221,8 @@ def test_make_font_super_resolves_generated_glyphs_only_when_asked(tmp_path):
         outputs[flag] = result.output
     assert "super-resolved to 128 px" in outputs["--sr"] and "super-resolve" in outputs["--sr"]
     assert "at 64 px (super-resolution off)" in outputs["--no-sr"]
+    plain = export_tiny(tmp_path / "plain")
+    result = CliRunner().invoke(cli, ["make-font", "--model", str(plain), "--charset", str(tmp_path / "chars.txt"),
+                                      "--samples", str(samples), "--out", str(tmp_path / "P.otf"), "--sr"])
+    assert result.exit_code == 0 and "generated glyphs at 64 px;" in result.output
+    assert "has no super-resolution stage" in caplog.text

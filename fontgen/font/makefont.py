@@ -170,6 +170,8 @@ def super_resolve(gen, made: np.ndarray, tpl, todo: list[int], face, on: bool, s
 
     sr = superres.SuperRes.of(gen.info) if on else None
     if sr is None:
+        if on:
+            log.warning("notice: the model has no super-resolution stage (sr.onnx); tracing the %d px glyphs", gen.size)
         return made, f"at {gen.size} px" + ("" if on else " (super-resolution off)")
     t0 = time.perf_counter()
     guides = sr.guides(tpl.chars, face)[todo]
