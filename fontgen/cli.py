@@ -622,7 +622,7 @@ def output_options(command):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the adaptation (same seed, same font).")
 @click.option("--sr/--no-sr", "superres", default=False, show_default=True,
               help="Experimental: super-resolve the generated glyphs to 128 px, guided by the template font, before "
-                   "tracing (the model folder's sr.onnx); see the README.")
+                   "tracing; needs a model folder with an SR stage (sr.onnx; the shipped model has none).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, superres, force,
               **meta) -> None:
