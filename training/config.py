@@ -117,6 +117,23 @@ class DataConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Geometric and stroke augmentation of training writers (training/augment.py). One draw per
+    writer per batch, shared by its references and targets. p = 0 turns it off (the seed has none)."""
+
+    p: float = 0.0               # probability that a writer in a batch is augmented at all
+    writers: str = "fonts"       # fonts: real font writers only | all: synthetic pens too
+    p_shear: float = 0.0         # given p, probability of a slant
+    shear: float = 0.0           # slant: x shift per pixel of height, uniform in ±shear
+    p_aspect: float = 0.0
+    aspect: float = 0.0          # log width/height scale, uniform in ±aspect (only the shrinking axis)
+    p_weight: float = 0.0
+    weight: float = 0.0          # stroke growth in pixels per side, uniform in ±weight (< 0 thinner)
+    p_spread: float = 0.0
+    spread: float = 0.0          # ink-spread blur sigma in pixels, uniform in [0, spread], re-thresholded
+
+
+@dataclass
 class TrainConfig:
     iterations: int = 20000
     max_minutes: float = 0.0     # stop (and save) after this much wall time; 0 = no limit
@@ -137,6 +154,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
@@ -183,7 +201,7 @@ def merge(cfg: Config, tree: dict, where: str) -> Config:
     for name, values in (tree or {}).items():
         if not hasattr(cfg, name) or not isinstance(values, dict):
             raise InputError(f"unknown config section '{name}' in {where}", None,
-                             "sections: model, critic, recognizer, loss, optim, data, train")
+                             "sections: model, critic, recognizer, loss, optim, data, augment, train")
         for key, value in values.items():
             _set(getattr(cfg, name), key, value, where)
     return cfg
@@ -244,6 +262,7 @@ AT_LEAST = {
     "loss": {"adv": 0, "cls": 0, "structure": 0, "contrastive": 0, "gram": 0, "outline": 0, "l1": 0, "contour": 0},
     "optim": {"weight_decay": 0, "warmup": 0, "decay_to": 0, "grad_clip": 0},
     "data": {"writers_per_batch": 0},
+    "augment": {"shear": 0, "aspect": 0, "weight": 0, "spread": 0},
     "train": {"iterations": 1, "max_minutes": 0, "log_every": 1, "sample_every": 0, "save_every": 0, "keep": 0},
 }
 ABOVE_ZERO = {"critic": ("lr",), "recognizer": ("lr",), "loss": ("contour_sharpness", "temperature"),
@@ -279,6 +298,13 @@ def validate(cfg: Config) -> None:
         raise InputError(f"loss.adversarial must be hinge or bce, not {cfg.loss.adversarial!r}")
     if cfg.loss.gram_form not in ("critic", "seed"):
         raise InputError(f"loss.gram_form must be critic or seed, not {cfg.loss.gram_form!r}")
+    for key in ("p", "p_shear", "p_aspect", "p_weight", "p_spread"):
+        value = getattr(cfg.augment, key)
+        if not (math.isfinite(value) and 0 <= value <= 1):
+            raise InputError(f"augment.{key} is a probability in [0, 1], not {value}", None,
+                             f"set augment.{key} between 0 and 1")
+    if cfg.augment.writers not in ("fonts", "all"):
+        raise InputError(f"augment.writers must be fonts or all, not {cfg.augment.writers!r}")
     if cfg.train.amp not in ("auto", "bf16", "fp16", "none"):
         raise InputError(f"train.amp must be auto, bf16, fp16 or none, not {cfg.train.amp!r}")
     if cfg.train.device not in ("auto", "cpu", "cuda"):

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from fontgen import dataset_layout
 from fontgen.errors import InputError
 from fontgen.raster import to_model
+from training import augment as augmentation
 
 SPLITS = {"train": "script", "test": "test", "template": "template"}
 CACHE_VERSION = 1
@@ -143,10 +144,13 @@ class GanSampler:
     """Draws (references, template, target) batches: B/2 writers × 2 samples each, so every writer
     embedding has a positive for the contrastive loss. Targets and references never use
     `unseen` characters; references are other characters of the target's writer. `content` (uint8
-    [N, S, S], aligned with `templates`) is the content font's glyph, the second template channel."""
+    [N, S, S], aligned with `templates`) is the content font's glyph, the second template channel.
+    `augmenter` (training/augment.py) changes each drawn writer's references and targets with one
+    draw per writer per batch; `eligible` (bool per writer id) says which writers it may touch."""
 
     def __init__(self, train: GlyphSet, templates: GlyphSet, unseen: str, refs_min: int, refs_max: int,
-                 batch: int, writers_per_batch: int = 0, seed: int = 0, content: np.ndarray | None = None):
+                 batch: int, writers_per_batch: int = 0, seed: int = 0, content: np.ndarray | None = None,
+                 augmenter: augmentation.Augmenter | None = None, eligible: np.ndarray | None = None):
         self.train, self.refs_min, self.refs_max, self.batch = train, refs_min, refs_max, batch
         self.writers_per_batch = writers_per_batch or max(1, batch // 2)
         self.template_of = np.full(len(train.charset), -1, np.int64)
@@ -165,6 +169,19 @@ class GanSampler:
         if content is not None:
             self.template_ink = np.stack([self.template_ink, content], 1)  # [N, 2, S, S]
         self.rng = np.random.default_rng(seed)
+        self.augmenter = augmenter if augmenter is not None and augmenter.active else None
+        self.eligible = np.ones(len(train.writers), bool) if eligible is None else np.asarray(eligible, bool)
+
+    def _augment(self, glyphs: np.ndarray, writer_id: np.ndarray) -> np.ndarray:
+        """glyphs uint8 [B, R+1, S, S] (target, then references): one draw per distinct writer, so a
+        writer's rows (its contrastive positives) and its references and target change alike."""
+        out = np.array(glyphs)
+        for w in np.unique(writer_id):
+            params = self.augmenter.draw(self.rng) if self.eligible[w] else None
+            if params is not None:
+                rows = np.flatnonzero(writer_id == w)
+                out[rows] = augmentation.apply(out[rows].reshape(-1, *out.shape[2:]), params).reshape(out[rows].shape)
+        return out
 
     def sample(self) -> GanBatch:
         rng, ink = self.rng, self.train.ink
@@ -176,12 +193,16 @@ class GanSampler:
             picks.append(pool[rng.choice(len(pool), r + 1, replace=False)])
         picks = np.stack(picks)                                  # [B, R+1]: target, then references
         char_id = self.train.char_id[picks[:, 0]].astype(np.int64)
+        writer_id = self.train.writer_id[picks[:, 0]].astype(np.int64)
         size = ink.shape[1:]
+        glyphs = ink[picks.ravel()].reshape(self.batch, r + 1, *size)
+        if self.augmenter is not None:
+            glyphs = self._augment(glyphs, writer_id)
         return GanBatch(
-            refs=to_model(ink[picks[:, 1:].ravel()]).reshape(self.batch, r, *size),
+            refs=to_model(glyphs[:, 1:].reshape(-1, *size)).reshape(self.batch, r, *size),
             templates=to_model(self.template_ink[self.template_of[char_id]].reshape(self.batch, -1, *size)),
-            targets=to_model(ink[picks[:, 0]])[:, None],
-            writer_id=self.train.writer_id[picks[:, 0]].astype(np.int64),
+            targets=to_model(glyphs[:, 0])[:, None],
+            writer_id=writer_id,
             char_id=char_id,
         )
 

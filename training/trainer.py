@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from fontgen.errors import InputError
-from training import checkpoint, config, datasets, losses, preview, runtime
+from training import augment, checkpoint, config, datasets, losses, preview, runtime
 from training.config import Config
 from training.models import GeneratorStep, build_discriminator, build_generator
 
@@ -75,9 +75,15 @@ def load_data(cfg: Config, data_dir: Path, rt: runtime.Runtime, seed: int):
         content = content_ink([templates.charset[c] for c in templates.char_id], templates.ink,
                               cfg.model.content_font, cfg.model.size)
 
-    def sampler(s):
+    augmenter, eligible = augment.Augmenter(cfg.augment), None
+    if cfg.augment.writers == "fonts":
+        kinds = {w["name"]: w.get("kind") for w in datasets.read_manifest(data_dir).get("writers", [])}
+        eligible = [kinds.get(w) == "font" for w in train.writers]
+
+    def sampler(s, aug=True):
         return datasets.GanSampler(train, templates, unseen, cfg.data.refs_min, cfg.data.refs_max,
-                                   cfg.data.batch // rt.world, cfg.data.writers_per_batch, seed=s, content=content)
+                                   cfg.data.batch // rt.world, cfg.data.writers_per_batch, seed=s, content=content,
+                                   augmenter=augmenter if aug else None, eligible=eligible)
     return train, sampler(seed), sampler
 
 
@@ -105,7 +111,7 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
         log(f"checkpoints: {out_dir}/NNNNNN.pth and {last}\nsamples:     {out_dir / 'samples'}/NNNNNN.png")
 
     train, sampler, make_sampler = load_data(cfg, data_dir, rt, seed=tc.seed * 7919 + rt.rank)
-    fixed = make_sampler(10_000 + tc.seed).sample()            # the same preview rows every run
+    fixed = make_sampler(10_000 + tc.seed, aug=False).sample()  # the same preview rows every run, unaugmented
     critic = critic.to(dev).requires_grad_(False)
     index = {c: i for i, c in enumerate(critic_charset)}
     to_critic = torch.tensor([index.get(c, -1) for c in train.charset], device=dev)
