@@ -58,12 +58,10 @@ def _isclose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _implied(xy: np.ndarray, on: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """bool [n]: on-curve points halfway between off-curve neighbours (fontTools' `_is_mid_point`)."""
-    n = len(on)
     starts = np.concatenate([[0], ends[:-1] + 1])
-    idx = np.arange(n)
-    contour = np.repeat(np.arange(len(ends)), ends - starts + 1)
-    prv = np.where(idx == starts[contour], ends[contour], idx - 1)
-    nxt = np.where(idx == ends[contour], starts[contour], idx + 1)
+    idx = np.arange(len(on))
+    prv, nxt = idx - 1, idx + 1
+    prv[starts], nxt[ends] = ends, starts  # each contour is closed
     candidate = on & ~on[prv] & ~on[nxt]
     if not candidate.any():
         return candidate
@@ -73,16 +71,18 @@ def _implied(xy: np.ndarray, on: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return candidate & (exact | rounded)
 
 
-def _coordinate_bytes(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Greedy encoding of one axis' deltas: (short bits, same-or-positive bits, the bytes)."""
-    short = (d != 0) & (np.abs(d) <= 255)
+def _coordinate_bytes(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, bytes, bytes]:
+    """Greedy encoding of the deltas [n, (x, y)]: (short bits, same-or-positive bits, x bytes, y bytes)."""
+    mag = np.abs(d)
+    short = (d != 0) & (mag <= 255)
     same = (d == 0) | (short & (d > 0))
     size = np.where(d == 0, 0, np.where(short, 1, 2))
-    buf = np.empty((len(d), 2), np.uint8)
     word = (d & 0xFFFF).astype(np.uint16)
-    buf[:, 0] = np.where(short, np.abs(d), word >> 8).astype(np.uint8)
-    buf[:, 1] = (word & 0xFF).astype(np.uint8)
-    return short, same, buf[np.arange(2) < size[:, None]]
+    buf = np.empty((2, len(d), 2), np.uint8)  # [axis, point, byte]
+    buf[:, :, 0] = np.where(short, mag, word >> 8).T
+    buf[:, :, 1] = (word & 0xFF).T
+    used = np.arange(2) < size.T[:, :, None]
+    return short, same, buf[0][used[0]].tobytes(), buf[1][used[1]].tobytes()
 
 
 def _packed_flags(flags: np.ndarray) -> bytes:
@@ -127,10 +127,9 @@ def encode(outline) -> tuple[bytes, tuple[int, int, int, int] | None, int, int]:
     lo, hi = ixy.min(axis=0), ixy.max(axis=0)
     bounds = (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
     deltas = np.diff(ixy, axis=0, prepend=np.zeros((1, 2), np.int64))
-    x_short, x_same, xs = _coordinate_bytes(deltas[:, 0])
-    y_short, y_same, ys = _coordinate_bytes(deltas[:, 1])
-    flags = (oncurve * ON_CURVE | x_short * X_SHORT | y_short * Y_SHORT | x_same * X_SAME
-             | y_same * Y_SAME).astype(np.uint8)
+    short, same, xs, ys = _coordinate_bytes(deltas)
+    flags = (oncurve * ON_CURVE | short[:, 0] * X_SHORT | short[:, 1] * Y_SHORT | same[:, 0] * X_SAME
+             | same[:, 1] * Y_SAME).astype(np.uint8)
     data = b"".join((_HEADER.pack(len(ends), *bounds), end_pts.astype(">u2").tobytes(), b"\0\0",
-                     _packed_flags(flags), xs.tobytes(), ys.tobytes()))
+                     _packed_flags(flags), xs, ys))
     return data, bounds, len(ixy), len(ends)
