@@ -96,17 +96,26 @@ def _pen_task(args) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _refuse(skipped: list[dict]) -> None:
+LINEAGE_REASON = "shares a design lineage with an evaluation-only source (sources.FontSource.lineage)"
+
+
+def _refuse(skipped: list[dict], reason: str = heldout.REASON) -> None:
     """Record an evaluation-only source without its name: the list is kept as hashes so that nobody
     tuning the model learns which hands it is judged on."""
-    log.warning("refusing a source: %s", heldout.REASON)
-    skipped.append({"writer": "(evaluation-only)", "reason": heldout.REASON, "refused": True})
+    log.warning("refusing a source: %s", reason)
+    skipped.append({"writer": "(evaluation-only)", "reason": reason, "refused": True})
 
 
 def _font_writers(fonts: list[sources.FontSource], chars: list[str], cache: Path, skipped: list[dict]):
-    """Open every requested font writer; missing packages and unreadable fonts are skipped with a warning."""
+    """Open every requested font writer; missing packages and unreadable fonts are skipped with a warning.
+
+    An evaluation-only source takes its relatives (same `lineage_key`) with it: a sibling face in
+    training would leak the held-out hand. Relatives are found among the requested fonts (package or
+    family name) and among all sources whose package name is listed.
+    """
     missing = sources.missing_packages(cache)
     opened = []
+    refused_lineages = {f.lineage_key for f in sources.WRITER_FONTS if heldout.refused(f.package, [])}
     for source in fonts:
         if heldout.refused(source.package, []):
             _refuse(skipped)
@@ -126,13 +135,20 @@ def _font_writers(fonts: list[sources.FontSource], chars: list[str], cache: Path
             writer = fontwriters.open_font_writer(source, files, chars)
         except fontwriters.RefusedFont:
             _refuse(skipped)
+            refused_lineages.add(source.lineage_key)
             continue
         except fontwriters.UnreadableFont as exc:
             log.warning("skipping writer %s: %s", source.name, exc)
             skipped.append({"writer": source.name, "package": source.package, "reason": str(exc)})
             continue
         opened.append((writer, record))
-    return opened
+    kept = []
+    for writer, record in opened:
+        if writer.source.lineage_key in refused_lineages:
+            _refuse(skipped, LINEAGE_REASON)
+        else:
+            kept.append((writer, record))
+    return kept
 
 
 def build(out: Path, size: int = 64, charset: str = "gb2312", synthetic: int = 100, seed: int = 0,
