@@ -187,3 +187,12 @@ def test_every_gan_preset_states_every_augment_key():
 def test_bad_augment_settings_are_refused(bad):
     with pytest.raises(InputError, match="augment"):
         config.load("cpu", [bad])
+
+
+def test_thinning_never_erases_a_thin_hand():
+    thin = bar(width=2)
+    assert augment.stroke_width(bar(width=6)) == pytest.approx(6, abs=0.8)
+    assert augment.stroke_width(thin) == pytest.approx(2, abs=0.5)
+    out = augment.apply(thin, augment.Params(weight=-1.5))
+    assert (out > 127).sum() >= 0.6 * (thin > 127).sum()
+    assert (out > 127).sum() <= (thin > 127).sum()

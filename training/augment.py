@@ -27,7 +27,8 @@ CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 class Params:
     """One writer's augmentation. shear: x shift per pixel of height above the centre (> 0 leans
     right); aspect: log of width/height scale (< 0 narrower: only the shrinking axis is scaled, so
-    nothing leaves the em); weight: stroke growth in pixels per side (< 0 thinner); spread: Gaussian
+    nothing leaves the em); weight: stroke growth in pixels per side (< 0 thinner, never below 1.5 px
+    strokes: `apply` caps it by the stack's measured stroke width); spread: Gaussian
     sigma in pixels of ink spread, re-thresholded (rounds stroke ends and corners)."""
 
     shear: float = 0.0
@@ -91,6 +92,19 @@ def _weight(img: np.ndarray, px: float) -> np.ndarray:
     return out
 
 
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width of a glyph stack in pixels: 2 × ink area / edge pixels (a stroke of width w
+    and length L has area wL and about 2L edge pixels)."""
+    solid = (np.asarray(ink) > 127).astype(np.uint8)
+    edge = sum(int((solid[i] - cv2.erode(solid[i], CROSS)).sum()) for i in range(len(solid)))
+    return 2.0 * int(solid.sum()) / edge if edge else 0.0
+
+
+def _thinning_cap(ink: np.ndarray) -> float:
+    """The most a stack may be thinned: its strokes keep at least 1.5 px, so hairlines stay drawn."""
+    return max(0.0, (stroke_width(ink) - 1.5) / 2)
+
+
 def _spread(img: np.ndarray, sigma: float) -> np.ndarray:
     """Blur then a soft threshold at half ink: ink spreads into corners and stroke ends round off,
     while the stroke keeps its width and an anti-aliased edge."""
@@ -105,14 +119,15 @@ def apply(ink: np.ndarray, params: Params | None) -> np.ndarray:
     ink = np.asarray(ink)
     size = ink.shape[-1]
     warp = _affine(params, size, ink)
+    weight = max(params.weight, -_thinning_cap(ink)) if params.weight < 0 else params.weight
     out = np.empty(ink.shape, np.uint8)
     for i, glyph in enumerate(ink):
         img = glyph.astype(np.float32) / 255.0
         if warp is not None:
             img = cv2.warpAffine(img, warp, (size, size), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
-        if params.weight:
-            img = _weight(img, params.weight)
+        if weight:
+            img = _weight(img, weight)
         if params.spread:
             img = _spread(img, params.spread)
         out[i] = np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
