@@ -148,7 +148,7 @@ def test_shared_pool_runs_every_stage_on_the_same_workers(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     first, second = json.loads(done.stdout)
-    assert {pid for pid, _ in second} <= {pid for pid, _ in first} and len({pid for pid, _ in first}) <= 2
+    assert len({pid for pid, _ in first + second}) <= 2  # one pool of two for both maps
     assert all(seen == ["a"] for _, seen in first)
     assert all(seen in (["a", "b"], ["b"]) for _, seen in second)  # a worker may have had no chunk of the first
-    assert os.getpid() not in {pid for pid, _ in first}
+    assert os.getpid() not in {pid for pid, _ in first + second}
