@@ -202,6 +202,7 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
                 z, fit.weights = snapshot
                 fit.style = _unflatten(z, names, widths, style)
                 fit.steps = done
+                fit.loss_after = float(losses[:, done // budget.check].mean())  # the folds' loss at that step
             else:
                 fit.note = ("fitting all samples broke strokes of other characters at the first check; "
                             "generating with the model as shipped")
