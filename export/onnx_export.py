@@ -23,9 +23,6 @@ import datetime
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -135,8 +132,7 @@ def write_model(generator: nn.Module, out: str | Path, *, training: dict, charse
         raise InputError("the folder to write into does not exist", out.parent, "create it first")
     generator.eval()
     size = generator.cfg.size
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with outfiles.staged_folder(out) as tmp:
         export_generator(generator, tmp)
         graphs = {"style": _graph_entry(tmp / "style.onnx"), "glyph": _graph_entry(tmp / "glyph.onnx")}
         checks = {"generator": parity.check_generator(generator, tmp, STYLE_NAMES)}
@@ -163,11 +159,6 @@ def write_model(generator: nn.Module, out: str | Path, *, training: dict, charse
             "metrics": {},
         }
         (tmp / modelfiles.MODEL_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        outfiles.replace_folder(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return meta
 
 

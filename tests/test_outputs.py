@@ -13,29 +13,15 @@ from fontTools.ttLib import TTFont
 from fontgen import outfiles
 from fontgen.cli import cli
 from fontgen.font import webfont
-from test_build_font_cli import CHARS, draw
+from clicheck import assert_one_line_error as one_line_error
+from test_build_font_cli import glyph_dir  # noqa: F401 (a fixture)
 from tinymodel import CHARSET, export_tiny, write_samples
 
 MAGIC = {".otf": b"OTTO", ".ttf": b"\x00\x01\x00\x00", ".woff2": b"wOF2", ".woff": b"wOFF"}
 
 
-@pytest.fixture
-def glyph_dir(tmp_path):
-    folder = tmp_path / "glyphs"
-    folder.mkdir()
-    for ch in CHARS:
-        draw(ch).convert("L").save(folder / f"{ch}.png")
-    return folder
-
-
 def build(glyph_dir, *args):
     return CliRunner().invoke(cli, ["build-font", "--glyphs", str(glyph_dir), "--workers", "1", *map(str, args)])
-
-
-def one_line_error(result, *parts):
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and all(p in lines[0] for p in parts), result.output
 
 
 def leftovers(folder):

@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import shutil
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -205,16 +202,10 @@ def evaluate_seed(model_dir, data, out, recognizer_path, refs: tuple[int, ...] =
         "writers": per_writer,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with outfiles.staged_folder(out) as staging:
         (staging / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, allow_nan=False),
                                              encoding="utf-8")
         (staging / "report.md").write_text(markdown(report), encoding="utf-8")
-        os.chmod(staging, 0o755)
-        outfiles.replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return report
 
 
