@@ -83,6 +83,19 @@ def session_options(threads: int | None):
     return opts
 
 
+def load_session(ort, info: modelfiles.ModelInfo, name: str, opts, providers: list[str], skip=(),
+                 graph: bytes | None = None):
+    """A session for the model folder's graph `name`, or for `graph` (serialized ONNX) in its place;
+    a graph onnxruntime cannot load is one InputError naming the file."""
+    path = info.graph(name)
+    try:
+        return ort.InferenceSession(graph if graph is not None else str(path), sess_options=opts,
+                                    providers=providers, disabled_optimizers=list(skip))
+    except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
+        raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
+                         modelfiles.REEXPORT)
+
+
 class Generator:
     """onnxruntime sessions for one model folder on one device."""
 
@@ -103,8 +116,8 @@ class Generator:
         glyph_threads, self.concurrent, skip = ((self.threads, 1, ()) if want_cuda
                                                 else (1, self.threads, CPU_SKIP_OPTIMIZERS))
         self._glyph_options = (session_options(glyph_threads), providers, skip)
-        self.style_session = self._session(ort, "style", session_options(self.threads), providers)
-        self.glyph_session = self._session(ort, "glyph", *self._glyph_options)
+        self.style_session = load_session(ort, self.info, "style", session_options(self.threads), providers)
+        self.glyph_session = load_session(ort, self.info, "glyph", *self._glyph_options)
         self._check_signature()
         self.device = "cuda" if CUDA in self.glyph_session.get_providers() else "cpu"
         if want_cuda and self.device == "cpu":
@@ -114,16 +127,6 @@ class Generator:
             log.warning("notice: onnxruntime-gpu found no usable GPU; generating on the CPU")
         elif device == "auto" and not want_cuda and nvidia_gpu_present():
             log.warning("notice: a GPU is present but onnxruntime is the CPU build; %s to use it", GPU_EXTRA)
-
-    def _session(self, ort, name: str, opts, providers: list[str], skip=(), graph: bytes | None = None):
-        """A session for the model folder's graph `name`, or for `graph` (serialized ONNX) in its place."""
-        path = self.info.graph(name)
-        try:
-            return ort.InferenceSession(graph if graph is not None else str(path), sess_options=opts,
-                                        providers=providers, disabled_optimizers=list(skip))
-        except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
-            raise InputError(f"onnxruntime cannot load the {name} graph ({str(exc).splitlines()[0]})", path,
-                             modelfiles.REEXPORT)
 
     def _check_signature(self) -> None:
         """The graphs take and give what model.json says (style outputs, channels, size), so a folder whose
@@ -144,7 +147,7 @@ class Generator:
         one writer by `fontgen.model.finetune`), on the same device and settings."""
         import onnxruntime as ort
 
-        self.glyph_session = self._session(ort, "glyph", *self._glyph_options, graph=graph)
+        self.glyph_session = load_session(ort, self.info, "glyph", *self._glyph_options, graph=graph)
 
     @property
     def size(self) -> int:

@@ -46,14 +46,8 @@ class SuperRes:
                              f"generator draws {info.size} px", info.folder / modelfiles.MODEL_JSON, modelfiles.REEXPORT)
         self.info = info
         self.concurrent = threads or generate.physical_cores()
-        path = info.graph(GRAPH)
-        try:
-            self.session = ort.InferenceSession(str(path), sess_options=generate.session_options(1),
-                                                providers=[generate.CPU],
-                                                disabled_optimizers=list(generate.CPU_SKIP_OPTIMIZERS))
-        except Exception as exc:  # onnxruntime raises its own untyped errors on a bad graph
-            raise InputError(f"onnxruntime cannot load the sr graph ({str(exc).splitlines()[0]})", path,
-                             modelfiles.REEXPORT)
+        self.session = generate.load_session(ort, info, GRAPH, generate.session_options(1), [generate.CPU],
+                                             generate.CPU_SKIP_OPTIMIZERS)
 
     @classmethod
     def of(cls, info: modelfiles.ModelInfo, threads: int | None = None) -> "SuperRes | None":
