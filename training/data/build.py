@@ -40,7 +40,8 @@ def unseen_chars(chars: list[str], seed: int, fraction: float = UNSEEN_FRACTION)
 
 
 def held_out_fonts(fonts: list[sources.FontSource], seed: int) -> set[str]:
-    """Test fonts: one kai, one brush and one other hand (a fourth when there are many); never all.
+    """Test fonts: one kai, one brush and one other hand (a fourth when there are many), plus every
+    source marked `held_out`; never all.
 
     A font with a relative (same `lineage_key`: LXGW WenKai and Klee One, UKai and GKai, the Kouzan
     brushes) is never held out: the relative in training would leak the hand, and the nearest
@@ -48,10 +49,11 @@ def held_out_fonts(fonts: list[sources.FontSource], seed: int) -> set[str]:
     """
     rng = np.random.default_rng([seed, 11])
     total = len(fonts)
+    always = {f.name for f in fonts if f.held_out}
     relatives = {}
     for f in fonts:
         relatives[f.lineage_key] = relatives.get(f.lineage_key, 0) + 1
-    fonts = [f for f in fonts if relatives[f.lineage_key] == 1]
+    fonts = [f for f in fonts if relatives[f.lineage_key] == 1]  # held_out ones too: the draws stay as before
     groups = [[f.name for f in fonts if f.style == "kai"], [f.name for f in fonts if f.style == "brush"],
               [f.name for f in fonts if f.style not in ("kai", "brush")]]
     picked = [str(rng.choice(g)) for g in groups if g]
@@ -60,7 +62,7 @@ def held_out_fonts(fonts: list[sources.FontSource], seed: int) -> set[str]:
         if rest:
             picked.append(str(rng.choice(rest)))
     limit = max(0, total - max(1, total // 2))  # keep at least half of the fonts for training
-    return set(picked[:limit])
+    return set(picked[:limit]) | always
 
 
 def held_out_synthetic(count: int, seed: int) -> set[int]:
