@@ -33,9 +33,9 @@ def glyph_gflops(cfg) -> float:
     """Forward FLOPs of `glyph()` for one template (the per-glyph cost of making a font)."""
     gen = build_generator(cfg.model).eval().requires_grad_(False)
     s = cfg.model.size
-    writer, glyph = gen.style(torch.zeros(1, 4, s, s))
+    styles = gen.style(torch.zeros(1, 4, s, s))
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        gen.glyph(writer, glyph, torch.zeros(1, cfg.model.template_channels, s, s))
+        gen.glyph(*styles, torch.zeros(1, cfg.model.template_channels, s, s))
     return counter.get_total_flops() / 1e9
 
 

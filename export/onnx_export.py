@@ -1,7 +1,8 @@
 """Export a trained generator (EMA weights) to the two ONNX graphs `fontgen` runs, plus `model.json`.
 
     style.onnx   refs [1, R, S, S] (any R >= 1)                    -> writer_style [1, D], glyph_style [1, D]
-    glyph.onnx   writer_style [1, D], glyph_style [1, D],
+                                                                       (, reference_cells [1, 64 R, 3 K])
+    glyph.onnx   writer_style [1, D], glyph_style [1, D] (, reference_cells),
                  templates [B, C, S, S] (any B)                     -> glyphs [B, 1, S, S]
     critic.onnx  glyphs [B, 1, S, S] -> logits [B, C]               (optional, for evaluation)
     model.json   geometry, normalization, charsets, training record, graph sha256s, parity, metrics
@@ -38,6 +39,7 @@ from fontgen.model import modelfiles
 
 OPSET = 18
 STYLE_NAMES = ("writer_style", "glyph_style")
+CELLS = "reference_cells"  # the third style tensor of a generator with `model.ref_attention`
 NORMALIZATION = {
     "geometry": "crop to the ink box, pad square, resize to size - 2*margin, centre (fontgen.raster.normalize)",
     "values": "x = ink_uint8 / 127.5 - 1 (ink = +1, paper = -1); outputs use the same scale",
@@ -62,8 +64,8 @@ class GlyphGraph(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, writer_style: torch.Tensor, glyph_style: torch.Tensor, templates: torch.Tensor):
-        return self.generator.glyph(writer_style, glyph_style, templates)
+    def forward(self, *styles_then_templates: torch.Tensor):
+        return self.generator.glyph(*styles_then_templates)
 
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str], dynamic: dict) -> None:
@@ -95,19 +97,27 @@ def _with_shapes(model):
     return SymbolicShapeInference.infer_shapes(model, auto_merge=True)
 
 
+def style_names(generator: nn.Module) -> tuple[str, ...]:
+    """The names of the tensors `generator.style` returns, as the graphs and model.json call them."""
+    return STYLE_NAMES + ((CELLS,) if getattr(generator.cfg, "ref_attention", 0) else ())
+
+
 @torch.no_grad()
 def export_generator(generator: nn.Module, folder: Path) -> None:
     """Write style.onnx and glyph.onnx for an eval-mode generator into `folder`."""
     size, channels = generator.cfg.size, generator.cfg.template_channels
+    names = style_names(generator)
     generator = inference_form(generator)
     refs = torch.zeros(1, 3, size, size)  # R = 3 and B = 2 when tracing, so neither axis is baked in as 1
     styles = tuple(generator.style(refs))
-    if len(styles) != len(STYLE_NAMES):
-        raise RuntimeError(f"generator.style returned {len(styles)} tensors, the exporter expects {len(STYLE_NAMES)}")
-    _export(StyleGraph(generator), (refs,), folder / "style.onnx", ["refs"], list(STYLE_NAMES), {"refs": {1: "refs"}})
+    if len(styles) != len(names):
+        raise RuntimeError(f"generator.style returned {len(styles)} tensors, the exporter expects {len(names)}")
+    cells_axis = {CELLS: {1: "cells"}} if CELLS in names else {}
+    _export(StyleGraph(generator), (refs,), folder / "style.onnx", ["refs"], list(names),
+            {"refs": {1: "refs"}, **cells_axis})
     templates = torch.zeros(2, channels, size, size)
-    _export(GlyphGraph(generator), (*styles, templates), folder / "glyph.onnx", [*STYLE_NAMES, "templates"],
-            ["glyphs"], {"templates": {0: "batch"}, "glyphs": {0: "batch"}})
+    _export(GlyphGraph(generator), (*styles, templates), folder / "glyph.onnx", [*names, "templates"],
+            ["glyphs"], {"templates": {0: "batch"}, "glyphs": {0: "batch"}, **cells_axis})
 
 
 @torch.no_grad()
@@ -135,7 +145,7 @@ def write_model(generator: nn.Module, out: str | Path, *, training: dict, charse
     with outfiles.staged_folder(out) as tmp:
         export_generator(generator, tmp)
         graphs = {"style": _graph_entry(tmp / "style.onnx"), "glyph": _graph_entry(tmp / "glyph.onnx")}
-        checks = {"generator": parity.check_generator(generator, tmp, STYLE_NAMES)}
+        checks = {"generator": parity.check_generator(generator, tmp, style_names(generator))}
         if critic is not None:
             critic.eval()
             export_critic(critic, tmp / "critic.onnx", size)
@@ -146,7 +156,7 @@ def write_model(generator: nn.Module, out: str | Path, *, training: dict, charse
             "image_size": size,
             "margin": raster.default_margin(size),
             "normalization": NORMALIZATION,
-            "style_outputs": list(STYLE_NAMES),
+            "style_outputs": list(style_names(generator)),
             "content_font": generator.cfg.content_font,
             "charset": charset,
             "charset_sha256": hashlib.sha256(charset.encode()).hexdigest(),

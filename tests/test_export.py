@@ -68,6 +68,27 @@ def test_parity_check_rejects_a_graph_from_other_weights(model_dir):
         parity.check_generator(tiny_generator(seed=1), model_dir, onnx_export.STYLE_NAMES)
 
 
+def test_reference_attention_model_exports_its_cells_and_generates(tmp_path):
+    """A generator with `model.ref_attention` has a third style tensor, `reference_cells`, whose length
+    follows the number of references; the exported pair passes parity and fontgen draws with it."""
+    from fontgen.model.generate import Generator
+
+    folder = export_tiny(tmp_path / "model", ref_attention=4)
+    names = ("writer_style", "glyph_style", "reference_cells")
+    assert modelfiles.load(folder).style_names == names
+    glyph = onnx.load(str(folder / "glyph.onnx")).graph
+    assert [i.name for i in glyph.input] == [*names, "templates"]
+    assert _dims(glyph.input[2]) == [1, "cells", 12]
+    report = parity.check_generator(tiny_generator(ref_attention=4), folder, names, seed=5)
+    assert report["glyph_max_abs"] < 1e-4
+    gen = Generator(folder, device="cpu", threads=1)
+    rng = np.random.default_rng(0)
+    for r in (2, 9):
+        style = gen.style(rng.integers(0, 256, (r, 64, 64), dtype=np.uint8))
+        assert style["reference_cells"].shape == (1, 64 * r, 12)
+        assert gen.glyphs(style, rng.integers(0, 256, (3, 64, 64), dtype=np.uint8), progress=False).shape == (3, 64, 64)
+
+
 def test_existing_folder_needs_force(model_dir):
     from fontgen.errors import InputError
 

@@ -20,15 +20,15 @@ def test_folded_generator_gives_the_same_glyphs():
     refs = torch.rand(1, 5, 64, 64, generator=g) * 2 - 1
     templates = torch.rand(6, 1, 64, 64, generator=g) * 2 - 1
     with torch.no_grad():
-        writer, glyph = generator.style(refs)
-        want = generator.glyph(writer, glyph, templates)
-        got = folded.glyph(writer, glyph, templates)
+        styles = generator.style(refs)
+        want = generator.glyph(*styles, templates)
+        got = folded.glyph(*styles, templates)
     assert (want - got).abs().max() < 1e-5
     # Statistics matter and are folded in: shifting one layer's mean moves both forms alike.
     generator.blocks[-1].norm1.norm.running_mean += 1.0
     with torch.no_grad():
-        moved = generator.glyph(writer, glyph, templates)
-        moved_folded = inference_form(generator).glyph(writer, glyph, templates)
+        moved = generator.glyph(*styles, templates)
+        moved_folded = inference_form(generator).glyph(*styles, templates)
     assert (moved - want).abs().max() > 1e-3
     assert (moved - moved_folded).abs().max() < 1e-5
 

@@ -11,16 +11,19 @@ from training.models import build_critic, build_discriminator, build_generator  
 SIZE = 32
 
 
-def small_model_config(size=SIZE):
+def small_model_config(size=SIZE, ref_attention=0):
     return config.load("cpu", [f"model.size={size}", "model.base=4", "model.style_base=4", "model.style_dim=32",
                                "model.style_heads=2", "model.style_layers=1", "model.proj_dim=8",
-                               "model.d_base=8"]).model
+                               "model.d_base=8", f"model.ref_attention={ref_attention}"]).model
 
 
-@pytest.fixture(scope="module")
-def gen():
+@pytest.fixture(scope="module", params=[0, 4], ids=["vectors", "ref-attention"])
+def gen(request):
     torch.manual_seed(0)
-    return build_generator(small_model_config()).eval()
+    g = build_generator(small_model_config(ref_attention=request.param)).eval()
+    if g.ref_attention is not None:
+        g.ref_attention.gamma.data.fill_(0.7)  # open the gate, or the attention path is not tested at all
+    return g
 
 
 def rand(*shape):
@@ -47,19 +50,39 @@ def test_batch_one_style_broadcasts_over_templates(gen):
         styles = gen.style(r)
         broadcast = gen.glyph(*styles, t)
         one_by_one = torch.cat([gen.glyph(*styles, t[i:i + 1]) for i in range(5)])
-        repeated = gen.glyph(*(s.expand(5, -1) for s in styles), t)
+        repeated = gen.glyph(*(s.expand(5, *s.shape[1:]) for s in styles), t)
     assert broadcast.shape == (5, 1, SIZE, SIZE)
     torch.testing.assert_close(broadcast, one_by_one, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(broadcast, repeated, rtol=0, atol=0)
 
 
 def test_style_ignores_reference_order(gen):
-    r = rand(2, 6, SIZE, SIZE)
+    """The style vectors and the glyphs do not depend on the references' order (the cells come in
+    the references' order, and the attention over them is a set operation)."""
+    r, t = rand(2, 6, SIZE, SIZE), rand(2, 1, SIZE, SIZE)
     with torch.no_grad():
         a = gen.style(r)
         b = gen.style(r[:, torch.randperm(6)])
-    for x, y in zip(a, b):
-        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
+        for x, y in zip(a[:2], b[:2]):
+            torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(gen.glyph(*a, t), gen.glyph(*b, t), rtol=1e-4, atol=1e-5)
+
+
+def test_reference_attention_reads_the_references_cell_by_cell():
+    """The third style tensor holds 64 cells per reference (8 × 8 at 64 px), and the glyphs depend on it:
+    more references, more cells for the decoder to read."""
+    g = build_generator(small_model_config(64, ref_attention=4)).eval()
+    g.ref_attention.gamma.data.fill_(1.0)
+    r, t = rand(1, 5, 64, 64), rand(3, 1, 64, 64)
+    with torch.no_grad():
+        writer, glyph, cells = g.style(r)
+        assert cells.shape == (1, 5 * 64, 12)
+        out = g.glyph(writer, glyph, cells, t)
+        other = g.glyph(writer, glyph, cells.roll(1, 0) * 0 + rand(*cells.shape), t)
+    assert (out - other).abs().max() > 1e-3
+    with torch.no_grad():
+        g.ref_attention.gamma.data.zero_()  # a closed gate is the vector-only generator
+        torch.testing.assert_close(g.glyph(writer, glyph, cells, t), g.glyph(writer, glyph, rand(*cells.shape), t))
 
 
 def test_size_64_model_and_discriminator_and_critic():

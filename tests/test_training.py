@@ -226,6 +226,19 @@ def test_content_font_is_the_second_template_channel(data, critic_run, tmp_path)
     assert gen.cfg.content_font == KAI and gen.structure_encoder.stem[0].weight.shape[1] == 2
 
 
+def test_reference_attention_trains_and_resumes(data, critic_run, tmp_path):
+    """`model.ref_attention`: the closed gate opens under training (the attention gets a gradient from the
+    first step), and a resumed run keeps the attention weights."""
+    cfg = config.load("cpu", TINY + ["train.iterations=3", "model.ref_attention=4"])
+    history = trainer.train_gan(cfg, data, critic_run[0] / "last.pth", tmp_path / "gan", log=quiet)
+    assert len(history) == 3 and all(np.isfinite(h["l1"]) for h in history)
+    gen = checkpoint.load_generator(tmp_path / "gan" / "last.pth")
+    assert gen.cfg.ref_attention == 4 and gen.ref_attention.gamma.abs().item() > 0
+    more = config.load("cpu", TINY + ["train.iterations=5", "model.ref_attention=4"])
+    history = trainer.train_gan(more, data, critic_run[0] / "last.pth", tmp_path / "gan", resume=True, log=quiet)
+    assert [h["iteration"] for h in history] == [4, 5]
+
+
 def test_added_content_font_draws_what_the_checkpoint_did_and_resumes(data, critic_run, tmp_path):
     from tinymodel import KAI
     from training import content

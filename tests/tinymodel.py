@@ -20,23 +20,26 @@ CHARSET = "永和我天地人山水火木金土日月风云雨雪花草春夏秋
 KAI = "AR PL KaitiM GB"  # the content font a two-channel model reads (fonts-arphic-gkai00mp)
 
 
-def tiny_config(content_font: str = ""):
+def tiny_config(content_font: str = "", ref_attention: int = 0):
     """The cpu preset at a fraction of its width, so export and inference take a second."""
     from training import config
 
     return config.load("cpu", ["model.base=4", "model.style_base=4", "model.style_dim=32", "model.style_heads=2",
-                               "model.style_layers=1", "model.proj_dim=8",
+                               "model.style_layers=1", "model.proj_dim=8", f"model.ref_attention={ref_attention}",
                                f"model.content_font='{content_font}'"]).model
 
 
-def tiny_generator(seed: int = 0, content_font: str = ""):
+def tiny_generator(seed: int = 0, content_font: str = "", ref_attention: int = 0):
     """Random weights and random batch-norm statistics, as a trained model has (fresh ones are 0 and 1,
-    which would hide mistakes in folding them)."""
+    which would hide mistakes in folding them); the attention gates open (fresh ones are 0: a no-op)."""
     import torch
     from training.models import build_generator
 
     torch.manual_seed(seed)
-    generator = build_generator(tiny_config(content_font)).eval()
+    generator = build_generator(tiny_config(content_font, ref_attention)).eval()
+    for name, param in generator.named_parameters():
+        if name.endswith("gamma") or name.endswith("cell_position"):
+            param.data.normal_(0, 0.5)
     for module in generator.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.normal_(0, 0.5)
@@ -47,10 +50,11 @@ def tiny_generator(seed: int = 0, content_font: str = ""):
     return generator
 
 
-def export_tiny(folder: Path, seed: int = 0, content_font: str = "") -> Path:
+def export_tiny(folder: Path, seed: int = 0, content_font: str = "", ref_attention: int = 0) -> Path:
     from export.onnx_export import write_model
 
-    write_model(tiny_generator(seed, content_font), folder, training={"iterations": 0, "note": "random-init test model"})
+    write_model(tiny_generator(seed, content_font, ref_attention), folder,
+                training={"iterations": 0, "note": "random-init test model"})
     return folder
 
 

@@ -40,6 +40,7 @@ class ModelConfig:
     d_base: int = 64             # discriminator channels at its first layer
     d_scales: int = 3            # multi-scale discriminator: number of scales
     content_font: str = ""       # family of a second template font, stacked as a second input channel
+    ref_attention: int = 0       # key width of the decoder's attention over the references' cells (0 = none)
 
     @property
     def template_channels(self) -> int:

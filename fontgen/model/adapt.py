@@ -148,7 +148,7 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
     t0 = time.perf_counter()
     budget = BUDGETS[mode]
     names = gen.info.style_names
-    widths = [style[k].shape[-1] for k in names]
+    shapes = [style[k].shape for k in names]  # [1, D] vectors, and [1, T, K] reference cells where a model has them
     z0 = np.concatenate([style[k].reshape(-1) for k in names])
     x, y = raster.to_model(inputs), raster.to_model(refs)
     folds = folds_of(len(refs), budget.folds, np.random.default_rng(seed))
@@ -157,7 +157,7 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
     drifts = np.zeros((len(folds), len(checks)))
     graph = load_graph(gen)
     style_lr = STYLE_LR * (float(np.abs(z0).mean()) or 1.0)
-    tuner = lambda: Tuner(graph, names, z0, widths, WEIGHT_LR, style_lr, gen.threads)
+    tuner = lambda: Tuner(graph, names, z0, shapes, WEIGHT_LR, style_lr, gen.threads)
     px = raster.to_model(probe) if probe is not None and len(probe) else None
     base = None
     total = budget.steps * (len(folds) + 1)
@@ -200,7 +200,7 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
                     done, snapshot, fit.drift = step, final.state(), moved
             if done:
                 z, fit.weights = snapshot
-                fit.style = _unflatten(z, names, widths, style)
+                fit.style = _unflatten(z, names, style)
                 fit.steps = done
                 fit.loss_after = float(losses[:, done // budget.check].mean())  # the folds' loss at that step
             else:
@@ -225,9 +225,10 @@ def apply(gen, fit: Fit):
     return tuned
 
 
-def _unflatten(z: np.ndarray, names, widths: list[int], like: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _unflatten(z: np.ndarray, names, like: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out, start = {}, 0
-    for name, width in zip(names, widths):
-        out[name] = z[start:start + width].astype(np.float32).reshape(like[name].shape)
-        start += width
+    for name in names:
+        size = like[name].size
+        out[name] = z[start:start + size].astype(np.float32).reshape(like[name].shape)
+        start += size
     return out

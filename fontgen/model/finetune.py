@@ -42,7 +42,7 @@ def tuned_graph(graph, weights: dict[str, np.ndarray]) -> bytes:
 class Tuner:
     """The glyph graph in torch with its weights and one style code as parameters."""
 
-    def __init__(self, graph, names, z0: np.ndarray, widths: list[int], weight_lr: float, style_lr: float,
+    def __init__(self, graph, names, z0: np.ndarray, shapes: list[tuple], weight_lr: float, style_lr: float,
                  threads: int):
         import torch
 
@@ -50,7 +50,7 @@ class Tuner:
 
         torch.set_num_threads(threads)
         self.net = OnnxModule(graph, train=trainable if weight_lr > 0 else (lambda n, v: False))
-        self.names, self.widths = names, widths
+        self.names, self.shapes = names, [tuple(s) for s in shapes]
         self.z = torch.nn.Parameter(torch.from_numpy(z0.astype(np.float32)))
         groups = [{"params": [self.z], "lr": style_lr}]
         if weight_lr > 0:
@@ -60,7 +60,8 @@ class Tuner:
     def _run(self, x):
         import torch
 
-        codes = torch.split(self.z[None], self.widths, dim=1)
+        codes = torch.split(self.z, [int(np.prod(s)) for s in self.shapes])
+        codes = [c.reshape(s) for c, s in zip(codes, self.shapes)]
         return self.net(**dict(zip(self.names, codes)), templates=x)["glyphs"][:, 0]
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:

@@ -56,3 +56,29 @@ class TransformerLayer(nn.Module):
         attn = torch.softmax(q @ k.transpose(-1, -2) / (d // self.heads) ** 0.5, -1)  # [B, H, T, T]
         x = x + self.out((attn @ v).transpose(1, 2).reshape(b, t, d))
         return x + self.ff(self.norm2(x))
+
+
+class ReferenceAttention(nn.Module):
+    """Cross-attention from a decoder map to the reference glyphs' cells; starts as the identity (gamma = 0).
+
+    Each position asks, with the template's structure there, how this writer draws such strokes; the
+    references answer cell by cell, so a writer's quirks reach the glyph beyond what two style vectors
+    hold, and more references give more cells to draw from. `cells` [B or 1, T, K + V] come from the
+    style encoder (keys first); T = R · cells per reference may vary at run time.
+    """
+
+    def __init__(self, channels: int, structure_channels: int, key: int, value: int):
+        super().__init__()
+        self.key = key
+        self.query = nn.Conv2d(channels + structure_channels, key, 1)
+        self.out = nn.Conv2d(value, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+        self.scale = key ** -0.5
+
+    def forward(self, x: torch.Tensor, structure: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q = self.query(torch.cat([x, structure], 1)).flatten(2).transpose(1, 2) * self.scale  # [B, HW, K]
+        k, v = cells[..., :self.key], cells[..., self.key:]                 # [B|1, T, K], [B|1, T, V]
+        attn = torch.softmax(q @ k.transpose(1, 2), -1)                     # [B, HW, T]
+        read = (attn @ v).transpose(1, 2).reshape(b, -1, h, w)              # [B, V, H, W]
+        return x + self.gamma * self.out(read)

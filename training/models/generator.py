@@ -2,11 +2,13 @@
 
 The generator is split in two so a font needs the style pass once (export makes two ONNX graphs):
 
-    writer, glyph = G.style(refs)            # refs [B, R, S, S] in [-1, 1], ink = +1, any R >= 1
-    out = G.glyph(writer, glyph, templates)  # templates [B, C, S, S] → glyphs [B, 1, S, S] in [-1, 1]
+    styles = G.style(refs)              # refs [B, R, S, S] in [-1, 1], ink = +1, any R >= 1
+    out = G.glyph(*styles, templates)   # templates [B, C, S, S] → glyphs [B, 1, S, S] in [-1, 1]
     G(refs, templates) == G.glyph(*G.style(refs), templates)
 
-Style tensors with batch 1 are broadcast over the template batch. C is 1 (the template font's glyph)
+The style tensors are the writer style and the glyph style, plus the reference cells with
+`model.ref_attention` (the decoder's 16 × 16 block then reads the references cell by cell). Style
+tensors with batch 1 are broadcast over the template batch. C is 1 (the template font's glyph)
 or 2 with `model.content_font`: the same character in a second font, a kaishu whose strokes are
 closer to handwriting than the sans template's, for the structure encoder to draw on.
 """
@@ -20,6 +22,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from training.config import ModelConfig
+from training.models.blocks import ReferenceAttention
 from training.models.structure import StructureEncoder
 from training.models.style import StyleEncoder
 
@@ -83,7 +86,7 @@ class Generator(nn.Module):
         self.structure_encoder = StructureEncoder(cfg.size, cfg.base, cfg.max_mult, cfg.attn_level,
                                                   cfg.template_channels)
         self.style_encoder = StyleEncoder(cfg.size, cfg.style_base, cfg.style_dim, cfg.style_layers,
-                                          cfg.style_heads, cfg.proj_dim)
+                                          cfg.style_heads, cfg.proj_dim, cfg.ref_attention)
         ch = self.structure_encoder.channels                    # level 0 (S×S) .. L (2×2)
         levels = self.structure_encoder.levels
         self.fusion = AdaptiveFusion(cfg.style_dim, levels + 1)
@@ -91,31 +94,39 @@ class Generator(nn.Module):
         self.blocks = nn.ModuleList(
             DenormBlock(ch[min(i + 1, levels)], ch[i], ch[i], cfg.style_dim) for i in reversed(range(levels + 1)))
         self.to_image = nn.Conv2d(ch[0], 1, 3, 1, 1)
+        self.attn_block = levels - 2                            # the block that draws S/4 × S/4 (16 at 64 px)
+        c = ch[2]
+        self.ref_attention = (ReferenceAttention(c, c, cfg.ref_attention, 2 * cfg.ref_attention)
+                              if cfg.ref_attention else None)
 
     def config_dict(self) -> dict:
         return asdict(self.cfg)
 
-    def style(self, refs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """References [B, R, S, S] → (writer style [B, D], glyph style [B, D])."""
+    def style(self, refs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """References [B, R, S, S] → (writer style [B, D], glyph style [B, D][, cells [B, R*64, 3K]])."""
         return self.style_encoder(refs)
 
-    def synthesize(self, writer: torch.Tensor, glyph: torch.Tensor, structure: list[torch.Tensor]) -> torch.Tensor:
-        """Decode from 2×2 to S×S; structure features as returned by the structure encoder."""
+    def synthesize(self, styles: tuple[torch.Tensor, ...], structure: list[torch.Tensor]) -> torch.Tensor:
+        """Decode from 2×2 to S×S; `styles` as `style` returns them, structure features as returned by the
+        structure encoder."""
         batch = structure[0].shape[0]
-        writer = writer.expand(batch, -1)                       # batch-1 style broadcasts over templates
-        glyph = glyph.expand(batch, -1)
-        styles = self.fusion(writer, glyph)
+        writer = styles[0].expand(batch, -1)                    # batch-1 style broadcasts over templates
+        glyph = styles[1].expand(batch, -1)
+        mixed = self.fusion(writer, glyph)
         c = self.boot.out_features // 4
-        x = self.boot(styles[0]).reshape(batch, c, 2, 2)        # [B, ch_L, 2, 2]
+        x = self.boot(mixed[0]).reshape(batch, c, 2, 2)         # [B, ch_L, 2, 2]
         for i, block in enumerate(self.blocks):
             if i:
                 x = F.interpolate(x, scale_factor=2.0, mode="nearest")
-            x = block(x, structure[i], styles[i])               # [B, ch, 2^(i+1), 2^(i+1)]
+            x = block(x, structure[i], mixed[i])                # [B, ch, 2^(i+1), 2^(i+1)]
+            if i == self.attn_block and self.ref_attention is not None:
+                x = self.ref_attention(x, structure[i], styles[2])
         return torch.tanh(self.to_image(F.relu(x)))             # [B, 1, S, S]
 
-    def glyph(self, writer: torch.Tensor, glyph: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
-        """Style tensors (batch B or 1) + templates [B, C, S, S] → glyphs [B, 1, S, S] in [-1, 1]."""
-        return self.synthesize(writer, glyph, self.structure_encoder(templates))
+    def glyph(self, *styles_then_templates: torch.Tensor) -> torch.Tensor:
+        """Style tensors (batch B or 1), then templates [B, C, S, S] → glyphs [B, 1, S, S] in [-1, 1]."""
+        *styles, templates = styles_then_templates
+        return self.synthesize(tuple(styles), self.structure_encoder(templates))
 
     def forward(self, refs: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
         return self.glyph(*self.style(refs), templates)
@@ -134,9 +145,10 @@ class GeneratorStep(nn.Module):
 
     def forward(self, refs, templates):
         g = self.generator
-        writer, glyph = g.style(refs)
+        styles = g.style(refs)
+        writer = styles[0]
         structure = g.structure_encoder(templates)
-        fake = g.synthesize(writer, glyph, structure)
+        fake = g.synthesize(styles, structure)
         # structure consistency: re-encode the output, beside the same content-font channel (if any)
         restructure = g.structure_encoder(torch.cat([fake, templates[:, 1:]], 1))
         restyled = g.style(fake)[0] if self.restyle else None
