@@ -169,6 +169,32 @@ def test_counters_kept_counts_dense_characters_only():
     assert metrics.counters_kept(metrics.counters(np.stack([grid, ring])), real) == (9, 9)
 
 
+def test_counters_ceiling_is_what_the_real_glyphs_keep_at_the_model_size():
+    """The 64 px ceiling: the writer's own glyphs, at the model's size and traced, against their 128 px
+    counters. A 9-counter grid survives 64 px; the same grid with hairline walls does not."""
+    import cv2
+    from fontgen.quality import metrics
+    from fontgen.quality.drawing import Drawing
+
+    grid = np.zeros((128, 128), np.uint8)
+    grid[16:112, 16:112] = 255
+    for y in (24, 56, 88):
+        for x in (24, 56, 88):
+            grid[y:y + 16, x:x + 16] = 0
+    fine = np.zeros((128, 128), np.uint8)
+    fine[16:112, 16:112] = 255
+    for y in range(17, 111, 19):
+        for x in range(17, 111, 19):
+            fine[y:y + 18, x:x + 18] = 0  # 25 counters behind 1 px walls: a quarter pixel at 64 px
+    hi = np.stack([grid, fine])
+    low = np.stack([cv2.resize(g, (64, 64), interpolation=cv2.INTER_AREA) for g in hi])
+    real = (list(range(2)), metrics.counters(hi))
+    ceiling = Drawing().ceiling(low, real)
+    assert ceiling["total"] == 9 + 25 and 9 <= ceiling["kept"] < 9 + 25
+    assert Drawing().ceiling(low[:1], ([0], metrics.counters(hi[:1])))["ratio"] == 1.0
+    assert Drawing().ceiling(low, None) is None
+
+
 def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monkeypatch):
     import evalfixtures
     from export.sr_export import add_to_model
@@ -194,6 +220,10 @@ def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monk
         assert record["total"] > 0 and 0 <= record["kept"] <= record["total"]
     assert with_sr["settings"]["super_resolution"] and not off["settings"]["super_resolution"]
     assert off["summary"]["2"]["counters_kept"] == base["summary"]["2"]["counters_kept"]
+    ceiling = base["writers"][0]["counters_ceiling"]  # the real glyphs' own: the same whatever draws the font
+    assert ceiling["total"] == record["total"] and ceiling == with_sr["writers"][0]["counters_ceiling"]
+    pooled = [w["counters_ceiling"] for w in base["writers"]]
+    assert base["summary"]["2"]["counters_ceiling"] == sum(c["kept"] for c in pooled) / sum(c["total"] for c in pooled)
     # a zero-initialised SR net is bilinear upsampling: a different drawing of the same glyphs
     assert with_sr["writers"][0]["refs"]["2"]["d"] != base["writers"][0]["refs"]["2"]["d"]
     assert "counters kept" in (tmp_path / "r1" / "report.md").read_text(encoding="utf-8")

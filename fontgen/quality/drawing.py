@@ -18,7 +18,8 @@ from fontgen.quality import metrics
 
 COUNTERS_NOTE = ("Counters kept: over characters whose real glyph has at least 3 enclosed counters at 128 px (the "
                  "counters dataset), the sum of min(generated, real) counters over the real total; generated glyphs "
-                 "are drawn at 128 px as their traced outlines fill them (super-resolved first with --sr).")
+                 "are drawn at 128 px as their traced outlines fill them (super-resolved first with --sr). In "
+                 "brackets, the ceiling: the same for the writer's real glyphs at the model's size, traced alike.")
 
 
 class Drawing:
@@ -56,6 +57,16 @@ class Drawing:
         if not have:
             return None
         return have, metrics.counters(self.hires.stack(writer.split, writer.name, [chars[i] for i in have]))
+
+
+    def ceiling(self, real: np.ndarray, real_counters) -> dict | None:
+        """Counters kept by the writer's own glyphs at the model's size, traced as the font traces them: what
+        a generator that drew every glyph exactly right at this size would keep (the size's own limit)."""
+        if real_counters is None:
+            return None
+        from fontgen.font import inklevel
+
+        return counters_record(inklevel.as_traced(real, metrics.COUNTER_PX), real_counters)
 
 
 def counters_record(drawn_hi: np.ndarray, real_counters) -> dict | None:

@@ -41,11 +41,11 @@ def markdown(result: dict) -> str:
         f"{result['recognizers']['critic'] or 'none'}; independent = {result['recognizers']['ocr'] or 'none'}.", "",
         "## Real fonts and synthetic writers, apart (real hands are the headline)", "",
         "| writers | refs | style gain | nearest-font gain | writers beating the nearest font | PP-OCRv5 gen / real RA "
-        "| counters kept |",
+        "| counters kept (ceiling) |",
         "|---|---|---|---|---|---|---|",
         *[f"| {kind} | {r} | {fmt(m['style_gain']['all'])} | {fmt(m['nearest_style_gain']['all'])} "
           f"| {m['beats_nearest_font']['writers']} of {m['beats_nearest_font']['of']} | {fmt(m['ocr_ra_vs_real'])} "
-          f"| {fmt(m.get('counters_kept'))} |"
+          f"| {fmt(m.get('counters_kept'))} ({fmt(m.get('counters_ceiling'))}) |"
           for kind, summary in result.get("summary_by_kind", {}).items() for r, m in summary.items()],
         "",
         "## Summary (mean over all writers)", "",
@@ -74,7 +74,7 @@ def markdown(result: dict) -> str:
                 f"| {fmt(m['style_gain'][key])} | {fmt(m['nearest_style_gain'][key])} |")
     lines += ["", "## Writers", "",
               "| writer | kind | chars (unseen) | refs | critic RA gen / real | PP-OCRv5 RA gen / real "
-              "| style gain | nearest font (gain) | ink level | weight ratio | FID | counters kept |",
+              "| style gain | nearest font (gain) | ink level | weight ratio | FID | counters kept (ceiling) |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["writers"]:
         near = w["nearest_font"]
@@ -85,7 +85,8 @@ def markdown(result: dict) -> str:
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
                 f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} "
                 f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m['fid'], 1)} "
-                f"| {fmt((m.get('counters_kept') or {}).get('ratio'))} |")
+                f"| {fmt((m.get('counters_kept') or {}).get('ratio'))} "
+                f"({fmt((w.get('counters_ceiling') or {}).get('ratio'))}) |")
     lines += ["", "## Sheets", ""]
     lines += [f"![{w['writer']}](sheets/{w['writer']}.png)" for w in result["writers"]]
     lines += ["", "## Notes", ""] + [f"- {n}" for n in result["notes"]]

@@ -14,10 +14,8 @@ level fitted to the references, `fontgen.font.inklevel`), is compared with the w
 - distribution: FID and IS in the OCR critic's feature space;
 each for all, seen and unseen characters. Everything is drawn from `--seed`, so a run is repeatable:
 
-    evaluate(model_dir, "data/ds", out="report/", refs=(4, 8), max_chars=200, seed=0)
-
-writes report/report.json, report/report.md and report/sheets/<writer>.png (references, generated,
-real, template), all at once when finished.
+    evaluate(model_dir, "data/ds", out="report/", refs=(4, 8), max_chars=200, seed=0)  # writes, all at once:
+    # report/report.json, report/report.md and report/sheets/<writer>.png (refs, generated, real, template)
 """
 
 from __future__ import annotations
@@ -39,9 +37,8 @@ from fontgen.quality.drawing import (COUNTERS_NOTE, Drawing, check_counters_data
 
 SUBSETS = ("all", "seen", "unseen")
 SHEET_COLUMNS = 16
-FID_NOTE = ("FID and IS are computed in the OCR critic's feature space, not Inception-v3's: Inception "
-            "weights cannot be downloaded here. Compare them only between runs with the same critic "
-            "and the same number of characters.")
+FID_NOTE = ("FID and IS are computed in the OCR critic's feature space, not Inception-v3's: Inception weights cannot "
+            "be downloaded here. Compare them only between runs with the same critic and the same number of characters.")
 
 
 @dataclass
@@ -224,6 +221,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     real_counters = drawing.real_counters(writer, chars)
     if real_counters is not None:
         result["dense_chars"] = int((real_counters[1] >= metrics.DENSE_COUNTERS).sum())
+        result["counters_ceiling"] = drawing.ceiling(real, real_counters)
     inputs = gen.inputs(tpl, chars)
     ref_inputs = gen.inputs(store.stack("template", "", references), references)
     if adapt != "off":
@@ -314,6 +312,7 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
         ocr, real = entry["ocr_ra"]["all"], entry["real_ocr_ra"]["all"]
         entry["ocr_ra_vs_real"] = ocr / real if ocr is not None and real else None
         entry["counters_kept"] = pooled_counters([w["refs"][r].get("counters_kept") for w in writers])
+        entry["counters_ceiling"] = pooled_counters([w.get("counters_ceiling") for w in writers])
         compared = [w for w in writers if w["nearest_font"] is not None]
         entry["beats_nearest_font"] = {  # writers whose generated glyphs are closer than the best font's
             "writers": sum(w["refs"][r]["d"]["all"] < w["nearest_font"]["d"]["all"] for w in compared),
@@ -342,6 +341,7 @@ def model_metrics(result: dict) -> dict:
          "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
          "style_gain": {r: v["style_gain"]["all"] for r, v in w["refs"].items()},
          "counters_kept": {r: (v.get("counters_kept") or {}).get("ratio") for r, v in w["refs"].items()},
+         "counters_ceiling": (w.get("counters_ceiling") or {}).get("ratio"),
          "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
          "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
         for w in result["writers"]]
