@@ -208,6 +208,11 @@ def test_cli_writes_json_and_sheet_and_refuses_to_overwrite(small_font, tmp_path
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert data["chars"] == outlinecheck.NAMED
     assert set(data["font_chars"]["醒"]) == {"24", "96"} and data["summary"]["reference"]["96"]["chars"] == 5
+    points = data["points"]  # every mapped glyph's outline points (the 6 characters, spaces), 5 of them checked
+    assert points["font"]["glyphs"] >= 6 and points["font_checked"]["glyphs"] == 5
+    assert points["font"]["max"] >= points["font"]["mean"] > 20 and points["font"]["max_char"] in "醒蠢戴赢豁永"
+    assert points["reference_checked"]["glyphs"] == 5 and points["reference_checked"]["mean"] > 20
+    assert "outline points per glyph" in result.output
     with Image.open(out_png) as img:
         assert img.width > 500 and img.height > 200
     before = out_json.read_bytes(), out_png.read_bytes()

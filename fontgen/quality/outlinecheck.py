@@ -114,6 +114,59 @@ def separation(face: templates.FontFace, chars, sizes: tuple[int, ...] = SIZES,
     return out
 
 
+class _PointCounter:
+    """A pen that counts outline points as the font stores them: on-curve and control points alike."""
+
+    def __init__(self):
+        self.points = 0
+
+    def moveTo(self, pt):
+        self.points += 1
+
+    def lineTo(self, pt):
+        self.points += 1
+
+    def curveTo(self, *pts):
+        self.points += len(pts)
+
+    def qCurveTo(self, *pts):
+        self.points += sum(p is not None for p in pts)
+
+    def closePath(self):
+        pass
+
+    def endPath(self):
+        pass
+
+    def addComponent(self, name, transform):
+        pass
+
+
+def point_counts(face: templates.FontFace, chars: list[str] | None = None) -> dict[str, int]:
+    """{char: outline points} for `chars` (default: every character the face maps; composites count their
+    own points only): how heavy the traced outlines are, against a drawn font's."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
+    glyphs, cmap = font.getGlyphSet(), font.getBestCmap()
+    out = {}
+    for code in (cmap if chars is None else [ord(c) for c in chars if ord(c) in cmap]):
+        name = cmap[code]
+        pen = _PointCounter()
+        glyphs[name].draw(pen)
+        out[chr(code)] = pen.points
+    return out
+
+
+def point_summary(counts: dict[str, int]) -> dict:
+    """Glyphs, mean and max points per glyph and the character at the max (None for an empty font)."""
+    if not counts:
+        return {"glyphs": 0, "mean": None, "max": None, "max_char": None}
+    top = max(counts, key=counts.get)
+    return {"glyphs": len(counts), "mean": round(float(np.mean(list(counts.values()))), 1), "max": counts[top],
+            "max_char": top}
+
+
 @dataclass
 class OutlineCheck:
     """Stroke separation of a font and of the template font for the same complex characters."""
@@ -124,6 +177,8 @@ class OutlineCheck:
     strokes: dict[str, int]  # stroke counts, where hanzi-writer-data has the character
     found: dict[str, dict[int, Separation]]
     baseline: dict[str, dict[int, Separation]]
+    points: dict[str, int]      # outline points per character of the font, every character it maps
+    ref_points: dict[str, int]  # the same for the template font, on the checked characters
     sizes: tuple[int, ...] = SIZES
 
     def summary(self, results: dict[str, dict[int, Separation]]) -> dict[int, dict]:
@@ -143,6 +198,11 @@ class OutlineCheck:
                         f"{b['kept']:>24}  {b['mean_ratio']:>6.3f}")
         (fc, fh), (bc, bh) = self.reference_totals(self.found), self.reference_totals(self.baseline)
         rows.append(f"{REFERENCE_PX}px in all: font {fc} components, {fh} holes; {name} {bc} components, {bh} holes")
+        every, checked = point_summary(self.points), point_summary({c: self.points[c] for c in self.chars})
+        if every["glyphs"]:
+            rows.append(f"outline points per glyph: mean {every['mean']:.0f}, max {every['max']} ({every['max_char']}) "
+                        f"over {every['glyphs']} glyphs; on the checked characters font {checked['mean']:.0f}, "
+                        f"{name} {point_summary(self.ref_points)['mean']:.0f}")
         return "\n".join(rows)
 
     def reference_totals(self, results: dict[str, dict[int, Separation]]) -> tuple[int, int]:
@@ -166,6 +226,9 @@ class OutlineCheck:
             "at_reference_px": {which: dict(zip(("components", "holes"), self.reference_totals(results)))
                                 for which, results in (("font", self.found), ("reference", self.baseline))},
             "font_chars": per_char(self.found), "reference_chars": per_char(self.baseline),
+            "points": {"font": point_summary(self.points),
+                       "font_checked": point_summary({c: self.points[c] for c in self.chars}),
+                       "reference_checked": point_summary(self.ref_points)},
         }
 
 
@@ -251,7 +314,8 @@ def check_outlines(font: str | Path, chars: str | None = None, sample: int = SAM
     folder = cachepaths.strokes_dir()
     picked = complex_chars(named, sample, mapped & ref_mapped, folder=folder)
     strokes = {ch: n for ch in picked if folder is not None and (n := stroke_count(folder, ch)) is not None}
-    check = OutlineCheck(face, reference, picked, strokes, separation(face, picked), separation(reference, picked))
+    check = OutlineCheck(face, reference, picked, strokes, separation(face, picked), separation(reference, picked),
+                         point_counts(face), point_counts(reference, picked))
     files = {}
     if json_out is not None:
         files[json_out] = json.dumps(check.as_json(), ensure_ascii=False, indent=1).encode("utf-8")
