@@ -37,9 +37,6 @@ def tiny_generator(seed: int = 0, content_font: str = "", ref_attention: int = 0
 
     torch.manual_seed(seed)
     generator = build_generator(tiny_config(content_font, ref_attention)).eval()
-    for name, param in generator.named_parameters():
-        if name.endswith("gamma") or name.endswith("cell_position"):
-            param.data.normal_(0, 0.5)
     for module in generator.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.normal_(0, 0.5)
@@ -47,6 +44,9 @@ def tiny_generator(seed: int = 0, content_font: str = "", ref_attention: int = 0
             if module.affine:
                 module.weight.data.normal_(1, 0.3)
                 module.bias.data.normal_(0, 0.3)
+    if ref_attention:  # after the statistics, so the vector-only model is drawn exactly as before
+        generator.ref_attention.gamma.data.normal_(0, 0.5)
+        generator.style_encoder.cell_position.data.normal_(0, 0.5)
     return generator
 
 
