@@ -114,47 +114,20 @@ def separation(face: templates.FontFace, chars, sizes: tuple[int, ...] = SIZES,
     return out
 
 
-class _PointCounter:
-    """A pen that counts outline points as the font stores them: on-curve and control points alike."""
-
-    def __init__(self):
-        self.points = 0
-
-    def moveTo(self, pt):
-        self.points += 1
-
-    def lineTo(self, pt):
-        self.points += 1
-
-    def curveTo(self, *pts):
-        self.points += len(pts)
-
-    def qCurveTo(self, *pts):
-        self.points += sum(p is not None for p in pts)
-
-    def closePath(self):
-        pass
-
-    def endPath(self):
-        pass
-
-    def addComponent(self, name, transform):
-        pass
-
-
 def point_counts(face: templates.FontFace, chars: list[str] | None = None) -> dict[str, int]:
     """{char: outline points} for `chars` (default: every character the face maps; composites count their
     own points only): how heavy the traced outlines are, against a drawn font's."""
+    from fontTools.pens.recordingPen import RecordingPen
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
     glyphs, cmap = font.getGlyphSet(), font.getBestCmap()
     out = {}
     for code in (cmap if chars is None else [ord(c) for c in chars if ord(c) in cmap]):
-        name = cmap[code]
-        pen = _PointCounter()
-        glyphs[name].draw(pen)
-        out[chr(code)] = pen.points
+        pen = RecordingPen()
+        glyphs[cmap[code]].draw(pen)
+        # every segment's points, on- and off-curve; a closed qCurveTo's None is no point
+        out[chr(code)] = sum(p is not None for op, pts in pen.value if op != "addComponent" for p in pts)
     return out
 
 
