@@ -99,7 +99,7 @@ def _with_shapes(model):
 
 def style_names(generator: nn.Module) -> tuple[str, ...]:
     """The names of the tensors `generator.style` returns, as the graphs and model.json call them."""
-    return STYLE_NAMES + ((CELLS,) if getattr(generator.cfg, "ref_attention", 0) else ())
+    return STYLE_NAMES + ((CELLS,) if generator.cfg.ref_attention else ())
 
 
 @torch.no_grad()
