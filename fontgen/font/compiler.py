@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.timeTools import timestampNow
 from fontTools.ttLib import newTable
@@ -21,7 +22,7 @@ from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
 from fontgen.font.constants import (ASCII_SIDE_BEARING, CJK_ADVANCE, CMAP_ALIASES, GB2312_CODEPAGES, HHEA_ASCENDER,
                                     HHEA_DESCENDER, SPACE_ADVANCES, TYPO_ASCENDER, TYPO_DESCENDER, UPM)
-from fontgen.font import metadata, vertical
+from fontgen.font import metadata, spacing, vertical
 from fontgen.font.glyphdata import GlyphData
 from fontgen.font.metadata import FontInfo
 from fontgen.font.vectorize import Outline
@@ -245,8 +246,10 @@ class FontCompiler:
         self.builder.setupPost(keepGlyphNames=self.is_ttf, underlinePosition=-125, underlineThickness=50)
 
     def setup_layout(self) -> None:
-        """GSUB vert/vrt2 to the vertical forms and BASE with ideographic baselines (`vertical`)."""
-        vertical.add_features(self.font, self.entries, self._bounds)
+        """GSUB vert/vrt2 to the vertical forms, BASE with ideographic baselines (`vertical`) and GPOS
+        half-width punctuation spacing (`spacing`), compiled in one feaLib pass."""
+        fea = vertical.layout_fea(self.entries, self._bounds) + spacing.spacing_fea(self.entries, self._bounds)
+        addOpenTypeFeaturesFromString(self.font, vertical.languagesystems() + fea)
 
     # ---- stage 4: postprocess ----------------------------------------------------------------------
 

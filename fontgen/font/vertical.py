@@ -1,7 +1,7 @@
 """Vertical writing: the vertical forms of CJK punctuation, the `vert`/`vrt2` lookup and the BASE table.
 
     entries += vertical_alternates(entries, compiler.prepare, Entry)  # `<glyph>.vert`, after every other glyph
-    add_features(font, entries, compiler._bounds)                     # GSUB vert + vrt2, BASE
+    fea = layout_fea(entries, compiler._bounds)                       # GSUB vert + vrt2, BASE (feaLib)
 
 In vertical text the punctuation in the lower left corner of the em (、。，．) moves to the upper
 right, the marks beside its left edge (：；！？) move to the right half, centred in height, and
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import statistics
 from typing import Callable
-
-from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 
 from fontgen.font.constants import CJK_ADVANCE, TYPO_ASCENDER, TYPO_DESCENDER
 from fontgen.font.vectorize import Outline
@@ -72,11 +70,15 @@ def vertical_alternates(entries: list, prepare: Callable[[Outline], object], ent
     return out
 
 
+def languagesystems() -> str:
+    """The feaLib header every feature of the font is registered under."""
+    return "".join(f"languagesystem {s} dflt;\n" for s in SCRIPTS)
+
+
 def features_fea(pairs: list[tuple[str, str]]) -> str:
     """feaLib source of one single-substitution lookup shared by `vert` and `vrt2` (as Noto Sans CJK does)."""
-    systems = "".join(f"languagesystem {s} dflt;\n" for s in SCRIPTS)
     subs = "".join(f"  sub {a} by {b};\n" for a, b in pairs)
-    return (f"{systems}lookup vertical_forms {{\n{subs}}} vertical_forms;\n"
+    return (f"lookup vertical_forms {{\n{subs}}} vertical_forms;\n"
             "feature vert { lookup vertical_forms; } vert;\nfeature vrt2 { lookup vertical_forms; } vrt2;\n")
 
 
@@ -105,11 +107,8 @@ def base_fea(face: tuple[int, int, int, int] | None) -> str:
     return "table BASE {\n" + "\n".join(lines) + "\n} BASE;\n"
 
 
-def add_features(font, entries: list, bounds: Callable) -> None:
-    """GSUB (vert, vrt2) from the alternates in `entries` and BASE, compiled into `font` by feaLib."""
+def layout_fea(entries: list, bounds: Callable) -> str:
+    """feaLib source of GSUB (vert, vrt2) from the alternates in `entries`, and of BASE."""
     names = {e.name for e in entries}
     pairs = [(e.name, e.name + SUFFIX) for e in entries if e.char is not None and e.name + SUFFIX in names]
-    fea = base_fea(ideographic_face(entries, bounds))
-    if pairs:
-        fea = features_fea(pairs) + fea
-    addOpenTypeFeaturesFromString(font, fea)
+    return (features_fea(pairs) if pairs else "") + base_fea(ideographic_face(entries, bounds))
