@@ -179,13 +179,16 @@ def _ort_version() -> str:
 
 
 def dataset_record(folder: str | Path) -> tuple[dict, str]:
-    """Hash of a dataset's manifest.json (so a model traces back to its data) and its template charset."""
+    """Hash of a dataset's manifest.json (so a model traces back to its data), the writers it trained on
+    (so `fontgen eval` can tell a held-out writer the model has seen) and its template charset."""
     folder = Path(folder)
     path = folder / "manifest.json"
     if not path.is_file():
         raise InputError("dataset has no manifest.json", path, "pass --data with a folder made by the data builder")
     chars = "".join(sorted(p.stem for p in (folder / "template").glob("*.png") if len(p.stem) == 1))
-    return {"path": str(folder), "manifest_sha256": modelfiles.sha256_file(path)}, chars
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    trained = [modelfiles.writer_identity(w) for w in manifest.get("writers", []) if w.get("split") == "train"]
+    return {"path": str(folder), "manifest_sha256": modelfiles.sha256_file(path), "train_writers": trained}, chars
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path, *, ocr: str | Path | None = None,

@@ -494,12 +494,14 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
     if protocol == "seed":
         _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force)
         return
-    from fontgen.quality import evaluate
+    from fontgen.quality import evalreport, evaluate
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
                                seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force,
                                adapt=adapt, superres=superres, hires=hires)
-    for r, m in result["summary"].items():
+    headline = result["summary_by_kind"].get("real")
+    click.echo("real fonts:" if headline else "all held-out writers (none is a real font):")
+    for r, m in (headline or result["summary"]).items():
         ocr = m["ocr_ra"]["all"]
         gain = m["style_gain"]["all"]
         kept = m.get("counters_kept")
@@ -509,7 +511,7 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
     if record:
         from fontgen.model import modelfiles
 
-        path = modelfiles.record_metrics(modelfiles.resolve_dir(model), evaluate.model_metrics(result))
+        path = modelfiles.record_metrics(modelfiles.resolve_dir(model), evalreport.model_metrics(result))
         click.echo(f"metrics recorded in {path}")
     click.echo(f"{out}/report.md")
 

@@ -260,3 +260,31 @@ def test_eval_with_adaptation_fits_each_writer_and_records_the_fit(model, datase
         assert (fit["steps"] == 0) == bool(fit["note"])
     off = evaluate.evaluate(model, dataset, tmp_path / "o", refs=(2,), max_chars=8, ocr=False, threads=1)
     assert all(w["refs"]["2"]["adaptation"] is None for w in off["writers"])
+
+
+def test_eval_reports_a_held_out_writer_the_model_trained_on_apart(model, dataset, tmp_path):
+    """A writer the model's own model.json lists as trained on (by name, or by font package and face) is
+    not a held-out hand: it leaves the real-font headline for its own row, and the notes say why."""
+    from export.onnx_export import dataset_record
+
+    from fontgen.model import modelfiles
+
+    record, _ = dataset_record(dataset)
+    assert [w["name"] for w in record["train_writers"]] == list(ef.TRAIN_FONTS)
+    seen = tmp_path / "seen"
+    shutil.copytree(model, seen)
+    meta = json.loads((seen / "model.json").read_text(encoding="utf-8"))
+    meta["dataset"] = record | {"train_writers": record["train_writers"] + [{"name": "serif-regular", "kind": "font"}]}
+    (seen / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    result = evaluate.evaluate(seen, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1)
+    assert set(result["summary_by_kind"]) == {evaluate.SEEN, "synthetic"}
+    assert {w["writer"]: w["kind"] for w in result["writers"]}["serif-regular"] == evaluate.SEEN
+    assert any("trained on serif-regular" in n for n in result["notes"])
+    unlisted = evaluate.evaluate(model, dataset, tmp_path / "u", refs=(2,), max_chars=8, ocr=False, threads=1)
+    assert "real" in unlisted["summary_by_kind"]
+    assert any("does not list the model's training writers" in n for n in unlisted["notes"])
+    # by font: the same package and face under another name; fonts without a recorded source never match
+    entry = {"name": "other-name", "kind": "font", "source": {"package": "fonts-x", "face": "X Regular"}}
+    info = modelfiles.load(seen)
+    info.meta["dataset"]["train_writers"] = [modelfiles.writer_identity(entry)]
+    assert modelfiles.trained_on(info, [dict(entry, name="x-renamed"), {"name": "y", "kind": "font"}]) == {"x-renamed"}

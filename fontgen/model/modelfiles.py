@@ -124,6 +124,31 @@ def load(folder: str | Path | None = None) -> ModelInfo:
     return info
 
 
+def writer_identity(writer: dict) -> dict:
+    """What identifies a dataset writer (a manifest entry) across datasets: its name and kind, and for a
+    font the package and face it was drawn from."""
+    source = writer.get("source", {})
+    out = {"name": writer["name"], "kind": writer.get("kind", "")}
+    if writer.get("kind") == "font":
+        out |= {"package": source.get("package", ""), "face": source.get("face", "")}
+    return out
+
+
+def trained_on(info: "ModelInfo", writers: list[dict]) -> set[str] | None:
+    """Names of `writers` (manifest entries) the model was trained on, by name or by font (package and
+    face); None when its model.json does not list its training writers (models exported before it did)."""
+    listed = info.meta.get("dataset", {}).get("train_writers")
+    if listed is None:
+        return None
+    def font(w: dict) -> tuple[str, str] | None:
+        key = (w.get("package", ""), w.get("face", ""))
+        return key if w.get("kind") == "font" and all(key) else None
+
+    names = {w["name"] for w in listed}
+    fonts = {font(w) for w in listed} - {None}
+    return {w["name"] for w in writers if w["name"] in names or font(writer_identity(w)) in fonts}
+
+
 def record_metrics(folder: str | Path, metrics: dict) -> Path:
     """Write measured metrics into a model folder's model.json (atomically); graphs stay untouched."""
     folder = Path(folder)

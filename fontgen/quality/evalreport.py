@@ -1,7 +1,7 @@
 """Present a `fontgen eval` result: `report.md` tables and one picture sheet per writer.
 
 `markdown(result)` turns report.json's dictionary into tables (summary, seen vs unseen, per writer,
-notes); `write_sheet(...)` draws references | generated (one row per reference count) | real |
+notes); `model_metrics(result)` is what model.json keeps of it; `write_sheet(...)` draws references | generated (one row per reference count) | real |
 template glyphs for a sample of the writer's characters, unseen characters marked in red.
 """
 
@@ -132,3 +132,24 @@ def write_sheet(path: Path, writer: str, ref_ink: np.ndarray, ref_chars: list[st
                 draw.text((x + CELL // 2, y + 2), ch, fill=UNSEEN_COLOUR if unseen else (90, 90, 90),
                           font=label_font(14), anchor="mt")
     sheet.save(path)
+
+
+def model_metrics(result: dict) -> dict:
+    """What model.json keeps of a report: its protocol, the per-R summary over held-out writers and,
+    per writer, d against the nearest training font's (the baseline it must beat)."""
+    kept = {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
+    kept["summary_by_kind"] = result.get("summary_by_kind", {})
+    kept["writers"] = [
+        {"writer": w["writer"], "kind": w["kind"], "template_d": w["template"]["d"]["all"],
+         "nearest_font": (w["nearest_font"] or {}).get("font"),
+         "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
+         "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
+         "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
+         "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
+         "style_gain": {r: v["style_gain"]["all"] for r, v in w["refs"].items()},
+         "counters_kept": {r: (v.get("counters_kept") or {}).get("ratio") for r, v in w["refs"].items()},
+         "counters_ceiling": (w.get("counters_ceiling") or {}).get("ratio"),
+         "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
+         "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
+        for w in result["writers"]]
+    return kept

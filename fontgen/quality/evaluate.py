@@ -269,11 +269,14 @@ def weight_ratio(generated: np.ndarray, real: np.ndarray) -> float | None:
     return float(generated.sum(dtype=np.float64)) / total if total else None
 
 
-KINDS = {"real": lambda kind: kind == "font", "synthetic": lambda kind: kind != "font"}
+SEEN = "seen in training"  # the kind given to a held-out writer the model's own model.json lists as trained on
+KINDS = {"real": lambda kind: kind == "font", "synthetic": lambda kind: kind not in ("font", SEEN),
+         SEEN: lambda kind: kind == SEEN}
 
 
 def by_kind(writers: list[dict], refs: tuple[int, ...]) -> dict:
-    """The summary over real fonts (the headline: real hands) and over synthetic writers, apart."""
+    """The summary over real fonts (the headline: real hands), synthetic writers and writers the model
+    was trained on, apart."""
     return {name: summarize(group, refs) for name, keep in KINDS.items()
             if (group := [w for w in writers if keep(w["kind"])])}
 
@@ -327,27 +330,6 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
     return summary
 
 
-def model_metrics(result: dict) -> dict:
-    """What model.json keeps of a report: its protocol, the per-R summary over held-out writers and,
-    per writer, d against the nearest training font's (the baseline it must beat)."""
-    kept = {key: result[key] for key in ("data", "settings", "recognizers", "notes", "summary", "created")}
-    kept["summary_by_kind"] = result.get("summary_by_kind", {})
-    kept["writers"] = [
-        {"writer": w["writer"], "kind": w["kind"], "template_d": w["template"]["d"]["all"],
-         "nearest_font": (w["nearest_font"] or {}).get("font"),
-         "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
-         "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
-         "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
-         "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
-         "style_gain": {r: v["style_gain"]["all"] for r, v in w["refs"].items()},
-         "counters_kept": {r: (v.get("counters_kept") or {}).get("ratio") for r, v in w["refs"].items()},
-         "counters_ceiling": (w.get("counters_ceiling") or {}).get("ratio"),
-         "ocr_ra": {r: v["ocr_ra"]["all"] if v["ocr_ra"] else None for r, v in w["refs"].items()},
-         "real_ocr_ra": w["real"]["ocr_ra"]["all"] if w["real"]["ocr_ra"] else None}
-        for w in result["writers"]]
-    return kept
-
-
 def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, split: str = "test",
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
              device: str = "auto", threads: int | None = None, weight: int | None = None,
@@ -371,7 +353,9 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
                          data / dataset_layout.MANIFEST, "evaluate on a dataset built at the model's size")
     if split not in dataset_layout.SPLIT_DIRS:
         raise InputError(f"unknown split {split!r}", None, f"use one of {', '.join(dataset_layout.SPLIT_DIRS)}")
-    writers = [Writer(w["name"], w["split"], w.get("kind", "")) for w in manifest["writers"]]
+    seen = modelfiles.trained_on(info, manifest["writers"])
+    writers = [Writer(w["name"], w["split"], SEEN if w["name"] in (seen or ()) else w.get("kind", ""))
+               for w in manifest["writers"]]
     held_out = [w for w in writers if w.split == split]
     if not held_out:
         raise InputError(f"the dataset has no writers in the {split!r} split", data / dataset_layout.MANIFEST,
@@ -408,7 +392,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
                 "critic_feature_space": readers.critic.feature_space if readers.critic else None,
                 "ocr": readers.ocr.name if readers.ocr else None,
             },
-            "notes": notes(readers),
+            "notes": notes(readers, seen, [w.name for w in held_out if w.kind == SEEN]),
             "summary": summarize(results, refs),
             "summary_by_kind": by_kind(results, refs),
             "writers": [strip_private(w) for w in results],
@@ -419,9 +403,15 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
     return result
 
 
-def notes(readers: Readers) -> list[str]:
+def notes(readers: Readers, seen: set[str] | None, seen_held_out: list[str]) -> list[str]:
     """Caveats the reader of the report must know."""
     out = [FID_NOTE]
+    if seen is None:
+        out.append("model.json does not list the model's training writers: a held-out writer it was trained on "
+                   "cannot be told apart (re-export the model to record them).")
+    elif seen_held_out:
+        out.append(f"The model was trained on {', '.join(seen_held_out)}: reported apart ('{SEEN}'), "
+                   "not in the real-font headline.")
     if readers.critic is None:
         out.append("The model folder has no critic.onnx: critic RA, IS and FID are not measured.")
     elif readers.critic.feature_output is None:
