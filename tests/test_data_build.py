@@ -214,3 +214,20 @@ def test_evaluation_only_list_is_the_shared_one():
     assert len(heldout.hashes()) >= 2 and all(len(h) == 64 for h in heldout.hashes())
     assert heldout.refused("", [" Some Family "]) is False
     assert heldout.digest(" Noto Sans ") == heldout.digest("noto sans")
+
+
+def test_sources_added_outside_the_draw_leave_the_held_out_fonts_as_they_were():
+    """Fonts marked `drawn=False` are always trained on and never change which fonts are held out, so
+    figures measured on the test writers stay comparable; a relative of one still keeps it out of the test."""
+    import dataclasses
+
+    fonts = sources.select_fonts("all")
+    assert any(not f.drawn for f in fonts)
+    drawn = [f for f in fonts if f.drawn]
+    for seed in range(10):
+        held = build.held_out_fonts(fonts, seed)
+        assert held == build.held_out_fonts(drawn, seed)
+        assert not held & {f.name for f in fonts if not f.drawn}
+        victim = next(f for f in drawn if f.name in held and not f.held_out)
+        cousin = dataclasses.replace(fonts[-1], name="cousin", lineage=victim.lineage_key, drawn=False)
+        assert victim.name not in build.held_out_fonts(fonts + [cousin], seed)

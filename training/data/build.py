@@ -41,18 +41,19 @@ def unseen_chars(chars: list[str], seed: int, fraction: float = UNSEEN_FRACTION)
 
 def held_out_fonts(fonts: list[sources.FontSource], seed: int) -> set[str]:
     """Test fonts: one kai, one brush and one other hand (a fourth when there are many), plus every
-    source marked `held_out`; never all.
+    source marked `held_out`; never all. Sources not `drawn` are always training fonts.
 
     A font with a relative (same `lineage_key`: LXGW WenKai and Klee One, UKai and GKai, the Kouzan
     brushes) is never held out: the relative in training would leak the hand, and the nearest
     training font would be a copy of the writer.
     """
     rng = np.random.default_rng([seed, 11])
-    total = len(fonts)
     always = {f.name for f in fonts if f.held_out}
     relatives = {}
     for f in fonts:
         relatives[f.lineage_key] = relatives.get(f.lineage_key, 0) + 1
+    fonts = [f for f in fonts if f.drawn]  # later additions do not change the draw, but their relatives count
+    total = len(fonts)
     fonts = [f for f in fonts if relatives[f.lineage_key] == 1]  # held_out ones too: the draws stay as before
     groups = [[f.name for f in fonts if f.style == "kai"], [f.name for f in fonts if f.style == "brush"],
               [f.name for f in fonts if f.style not in ("kai", "brush")]]
