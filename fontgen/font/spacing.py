@@ -87,7 +87,8 @@ def _axis_fea(groups: dict[str, list], axis: str, half_tag: str, contextual_tag:
     context = {side: names for side, names in context.items() if names}
     for side, names in context.items():
         out.append(f"@{axis}_{side}_c = [{' '.join(names)}];")
-    # Where two blanks meet, one goes: the first glyph's when it trails, else the second's when it leads.
+    # A blank half goes where it sits against another mark: a trailing one before any mark (。「 。」 ）（),
+    # a leading one after a mark whose blank leads or is split (「「 ·「).
     rules = []
     if TRAILING in context:
         after = " ".join(f"@{axis}_{s}_c" for s in context)
