@@ -279,6 +279,7 @@ def test_eval_reports_a_held_out_writer_the_model_trained_on_apart(model, datase
     result = evaluate.evaluate(seen, dataset, tmp_path / "r", refs=(2,), max_chars=8, ocr=False, threads=1)
     assert set(result["summary_by_kind"]) == {evaluate.SEEN, "synthetic"}
     assert {w["writer"]: w["kind"] for w in result["writers"]}["serif-regular"] == evaluate.SEEN
+    assert all(w["nearest_font"] is not None for w in result["writers"])  # the training fonts stay the baseline
     assert any("trained on serif-regular" in n for n in result["notes"])
     unlisted = evaluate.evaluate(model, dataset, tmp_path / "u", refs=(2,), max_chars=8, ocr=False, threads=1)
     assert "real" in unlisted["summary_by_kind"]

@@ -353,7 +353,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
                          data / dataset_layout.MANIFEST, "evaluate on a dataset built at the model's size")
     if split not in dataset_layout.SPLIT_DIRS:
         raise InputError(f"unknown split {split!r}", None, f"use one of {', '.join(dataset_layout.SPLIT_DIRS)}")
-    seen = modelfiles.trained_on(info, manifest["writers"])
+    seen = modelfiles.trained_on(info, [w for w in manifest["writers"] if w["split"] == split])
     writers = [Writer(w["name"], w["split"], SEEN if w["name"] in (seen or ()) else w.get("kind", ""))
                for w in manifest["writers"]]
     held_out = [w for w in writers if w.split == split]
