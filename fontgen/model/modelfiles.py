@@ -140,6 +140,7 @@ def trained_on(info: "ModelInfo", writers: list[dict]) -> set[str] | None:
     listed = info.meta.get("dataset", {}).get("train_writers")
     if listed is None:
         return None
+
     def font(w: dict) -> tuple[str, str] | None:
         key = (w.get("package", ""), w.get("face", ""))
         return key if w.get("kind") == "font" and all(key) else None
