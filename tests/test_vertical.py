@@ -77,14 +77,16 @@ def test_no_punctuation_no_gsub():
     assert font["BASE"].table.HorizAxis.BaseTagList.BaselineTag == ["ideo", "romn"]  # no ideographs: no ICF
 
 
-def shape(data: bytes, index: int = 0, direction: str = "ttb") -> list[tuple[int, int, int, int, int]]:
+def shape(data: bytes, index: int = 0, direction: str = "ttb", text: str = LINE,
+          features: dict | None = None) -> list[tuple[int, int, int, int, int]]:
+    """(glyph id, x advance, y advance, x offset, y offset) of `text` shaped by HarfBuzz."""
     hb = pytest.importorskip("uharfbuzz", reason="uharfbuzz not installed (pip install -e '.[dev]')")
     font = hb.Font(hb.Face(hb.Blob(data), index))
     buf = hb.Buffer()
-    buf.add_str(LINE)
+    buf.add_str(text)
     buf.guess_segment_properties()
     buf.direction = direction
-    hb.shape(font, buf, {})
+    hb.shape(font, buf, features or {})
     return [(i.codepoint, p.x_advance, p.y_advance, p.x_offset, p.y_offset)
             for i, p in zip(buf.glyph_infos, buf.glyph_positions)]
 

@@ -66,11 +66,11 @@ def classes(entries: list, bounds: Callable) -> tuple[dict[str, list], dict[str,
     return horizontal, vertical
 
 
-def value_records(vertical: bool) -> dict[str, str]:
-    """Value records that remove a glyph's blank half: <xPlacement yPlacement xAdvance yAdvance>."""
+def value_records(vertical: bool) -> dict[str, tuple[int, int, int, int]]:
+    """Value records that remove a glyph's blank half: (xPlacement, yPlacement, xAdvance, yAdvance)."""
     if vertical:  # y grows upwards while text runs down: a leading blank goes by moving the ink up
-        return {TRAILING: f"<0 0 0 -{HALF}>", LEADING: f"<0 {HALF} 0 -{HALF}>", MIDDLE: f"<0 {QUARTER} 0 -{HALF}>"}
-    return {TRAILING: f"<0 0 -{HALF} 0>", LEADING: f"<-{HALF} 0 -{HALF} 0>", MIDDLE: f"<-{QUARTER} 0 -{HALF} 0>"}
+        return {TRAILING: (0, 0, 0, -HALF), LEADING: (0, HALF, 0, -HALF), MIDDLE: (0, QUARTER, 0, -HALF)}
+    return {TRAILING: (0, 0, -HALF, 0), LEADING: (-HALF, 0, -HALF, 0), MIDDLE: (-QUARTER, 0, -HALF, 0)}
 
 
 def _axis_fea(groups: dict[str, list], axis: str, half_tag: str, contextual_tag: str) -> str:
@@ -81,7 +81,8 @@ def _axis_fea(groups: dict[str, list], axis: str, half_tag: str, contextual_tag:
     out = []
     for side in present:
         out.append(f"@{axis}_{side} = [{' '.join(name for name, _ in groups[side])}];")
-        out.append(f"lookup {axis}_half_{side} {{\n  pos @{axis}_{side} {records[side]};\n}} {axis}_half_{side};")
+        record = " ".join(map(str, records[side]))
+        out.append(f"lookup {axis}_half_{side} {{\n  pos @{axis}_{side} <{record}>;\n}} {axis}_half_{side};")
     out.append(f"feature {half_tag} {{\n" + "".join(f"  lookup {axis}_half_{s};\n" for s in present) + f"}} {half_tag};")
     context = {side: [n for n, ch in groups[side] if ch not in NOT_CONTEXTUAL] for side in present}
     context = {side: names for side, names in context.items() if names}

@@ -134,7 +134,7 @@ def writer_identity(writer: dict) -> dict:
     return out
 
 
-def trained_on(info: "ModelInfo", writers: list[dict]) -> set[str] | None:
+def trained_on(info: ModelInfo, writers: list[dict]) -> set[str] | None:
     """Names of `writers` (manifest entries) the model was trained on, by name or by font (package and
     face); None when its model.json does not list its training writers (models exported before it did)."""
     listed = info.meta.get("dataset", {}).get("train_writers")
