@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/make_font.py --base /tmp/base --repeat 3     # base: a checkout of the old code
     .venv/bin/python bench/make_font.py --repeat 1                      # floors only, no comparison
+    .venv/bin/python bench/make_font.py --repeat 1 --adapt fast         # with the adaptation stage (torch)
 
 Each make-font runs in a fresh process (`python -c`, the code root first on PYTHONPATH): this tree's
 code and, with `--base`, another checkout's (e.g. `git worktree add /tmp/base <commit>`), alternating
@@ -10,7 +11,10 @@ them, the wall time, and peak memory (the main process, the largest worker and t
 processes, sampled from /proc). Then, in this process, the floors of the same glyphs on the same
 machine: generation (onnxruntime alone, as make-font runs it), vectorize (binarize + potrace alone,
 on every core), validate (FreeType rendering of every glyph of both fonts alone, on every core); the
-font assembly is its own floor. Prints a table (median run of each code) and writes
+font assembly is its own floor. The optional stages have theirs: adaptation (`--adapt`) = its
+budget's Adam steps alone (steps × (folds + 1), each over all samples, without the held-out losses,
+the probe characters' topology or the tuned graph's rebuild); super-resolution (`--sr`, a model with
+`sr.onnx`) = the SR graph on onnxruntime alone, guides rendered beforehand. Prints a table (median run of each code) and writes
 bench/results/make_font.json with the date and the load average. The machine is shared: only ratios
 measured in one run mean much.
 """
@@ -73,11 +77,13 @@ def sample():
 
 if __name__ == '__main__':
     from fontgen.font import makefont
-    samples, out, charset, model = sys.argv[1:5]
+    samples, out, charset, model, adapt, sr = sys.argv[1:7]
+    extra = {'adapt': adapt} if adapt != 'off' else {}  # older checkouts may lack the optional stages
+    extra.update({'superres': True} if sr == 'sr' else {})
     threading.Thread(target=sample, daemon=True).start()
     t0 = time.perf_counter()
     report = makefont.make_font(samples, Path(out + '.otf'), ttf=Path(out + '.ttf'), charset=charset,
-                                model=model or None, device='cpu', force=True, progress=False)
+                                model=model or None, device='cpu', force=True, progress=False, **extra)
     wall = time.perf_counter() - t0
     done.set()
     checks = report.build.checks
@@ -91,11 +97,12 @@ if __name__ == '__main__':
 """
 
 
-def run_make_font(code: Path, samples: str, out: Path, charset: str, model: str) -> dict:
+def run_make_font(code: Path, samples: str, out: Path, charset: str, model: str, adapt: str, sr: bool) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "")}
     if not env["OMP_NUM_THREADS"]:
         env.pop("OMP_NUM_THREADS")
-    done = subprocess.run([sys.executable, "-c", RUNNER, samples, str(out), charset, model], cwd=code, env=env,
+    done = subprocess.run([sys.executable, "-c", RUNNER, samples, str(out), charset, model, adapt, "sr" if sr else "-"],
+                          cwd=code, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"make-font in {code} failed:\n{done.stderr[-3000:]}")
@@ -141,18 +148,40 @@ def _freetype_chunk(chars):
     return [None] * len(chars)
 
 
-def floors(samples: str, charset: str, model: str, weight: int, fonts: dict[str, bytes]) -> dict[str, float]:
-    """Seconds of generation, binarize + potrace, and FreeType for the glyphs make-font makes, each alone."""
+def adapt_floor(gen, style, writer, mode: str) -> float:
+    """Seconds of the adaptation budget's Adam steps alone, each over all of the writer's samples."""
+    from fontgen import raster, templates
+    from fontgen.model import adapt
+
+    own = templates.render(writer.chars, size=gen.info.size, margin=gen.info.margin, progress=False)
+    index = own.index()
+    known = [i for i, c in enumerate(writer.chars) if c in index]
+    chars = [writer.chars[i] for i in known]
+    x = raster.to_model(gen.inputs(own.ink[[index[c] for c in chars]], chars))
+    y = raster.to_model(writer.refs[known])
+    budget = adapt.BUDGETS[mode]
+    tuner = adapt.tuners(gen, style)()
+    t0 = time.perf_counter()
+    for _ in range(budget.steps * (budget.folds + 1)):
+        tuner.step(x, y)
+    return time.perf_counter() - t0
+
+
+def floors(samples: str, charset: str, model: str, weight: int, fonts: dict[str, bytes], adapt: str = "off",
+           sr: bool = False) -> dict[str, float]:
+    """Seconds of generation, binarize + potrace, and FreeType for the glyphs make-font makes, each alone;
+    with `adapt` or `sr`, those stages' floors too."""
     import numpy as np
 
     from fontgen import charsets, parallel, templates
     from fontgen.font import inklevel, makefont, validate, vectorize
-    from fontgen.model import generate
+    from fontgen.model import generate, superres
     from fontgen.samples import references
 
     gen = generate.Generator(model or None, device="cpu")
     writer = references.load(samples, gen.info.size, gen.info.margin)
     style = gen.style(writer.refs)
+    out = {"adapt": adapt_floor(gen, style, writer, adapt)} if adapt != "off" else {}
     hanzi, others = makefont.split_charset(charsets.resolve(charset))
     tpl = templates.render(hanzi, size=gen.info.size, margin=gen.info.margin, progress=False)
     sym = templates.render(others, size=makefont.SYMBOL_PX, progress=False)
@@ -161,7 +190,13 @@ def floors(samples: str, charset: str, model: str, weight: int, fonts: dict[str,
     inputs = gen.inputs(tpl.ink, tpl.chars)[todo]
     t0 = time.perf_counter()
     made = gen.glyphs(style, inputs, progress=False)
-    out = {"generate": time.perf_counter() - t0}
+    out["generate"] = time.perf_counter() - t0
+    stage = superres.SuperRes.of(gen.info) if sr else None
+    if stage is not None:
+        guides = stage.guides(tpl.chars)[todo]
+        t0 = time.perf_counter()
+        made = stage.run(made, guides)
+        out["super-resolve"] = time.perf_counter() - t0
     made = inklevel.adjust(made, weight)
     inks = list(made) + [sym.ink[i] for i, c in enumerate(sym.chars) if c not in mine]
     chars = [tpl.chars[i] for i in todo] + [c for c in sym.chars if c not in mine]
@@ -195,6 +230,8 @@ def main() -> int:
     parser.add_argument("--charset", default="gb2312+symbols+ascii")
     parser.add_argument("--model", default="", help="model folder [the shipped default]")
     parser.add_argument("--repeat", type=int, default=3, help="make-font runs per code, alternating; medians reported")
+    parser.add_argument("--adapt", choices=("off", "fast", "full"), default="off", help="make-font's adaptation [off]")
+    parser.add_argument("--sr", action="store_true", help="run the model's super-resolution stage (needs sr.onnx)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
@@ -205,13 +242,14 @@ def main() -> int:
     for i in range(args.repeat):
         order = list(codes) if i % 2 == 0 else list(codes)[::-1]
         for key in order:
-            result = run_make_font(codes[key], args.samples, work / f"{key}{i}", args.charset, args.model)
+            result = run_make_font(codes[key], args.samples, work / f"{key}{i}", args.charset, args.model,
+                                   args.adapt, args.sr)
             runs[key].append(result)
             print(f"run {i + 1} {key}: {result['wall_s']:.1f} s "
                   + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()), flush=True)
     now = median_run(runs["now"])
     fonts = {flavour: (work / f"now0.{flavour}").read_bytes() for flavour in ("otf", "ttf")}
-    floor = floors(args.samples, args.charset, args.model, now["weight"], fonts)
+    floor = floors(args.samples, args.charset, args.model, now["weight"], fonts, args.adapt, args.sr)
     floor["build"] = now["seconds"].get("build", 0.0)  # font assembly: its own floor
     load_end = os.getloadavg()
 
@@ -223,7 +261,7 @@ def main() -> int:
             n, b, f = factory_s(now["seconds"]), base and factory_s(base["seconds"]), sum(floor[k] for k in FACTORY)
         elif stage == "total":
             n, b = now["wall_s"], base and base["wall_s"]
-            f = sum(floor.get(k, 0.0) for k in ("generate", *FACTORY))
+            f = sum(floor.get(k, 0.0) for k in ("adapt", "generate", "super-resolve", *FACTORY))
         else:
             n, b, f = now["seconds"].get(stage), base and base["seconds"].get(stage), floor.get(stage)
         rows.append({"stage": stage, "base_s": b, "now_s": n, "floor_s": f,
@@ -238,7 +276,9 @@ def main() -> int:
         print(f"{r['stage']:<10} {cell(r['base_s'], '8.2f')} {cell(r['now_s'], '8.2f')} "
               f"{cell(r['now_vs_base'], '9.2f')} {cell(r['floor_s'], '8.2f')} {cell(r['now_vs_floor'], '10.2f')}")
     print(f"floors: generate = onnxruntime alone, vectorize = binarize + potrace alone, validate = FreeType "
-          f"alone (both fonts), build = itself; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
+          f"alone (both fonts), build = itself"
+          + (", adapt = its Adam steps alone" if args.adapt != "off" else "")
+          + (", super-resolve = onnxruntime alone" if "super-resolve" in floor else "") + f"; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
           f"at end ({os.cpu_count()} CPUs); peak memory now {now['peak_mb']['main']:.0f} MB main, "
           f"{now['peak_mb']['largest_worker']:.0f} MB largest worker, {now['peak_mb']['all_processes']:.0f} MB all")
     factory_ratio = rows[-2]["now_vs_floor"]
@@ -248,6 +288,7 @@ def main() -> int:
                     "load_avg_start": [round(v, 2) for v in load_start],
                     "load_avg_end": [round(v, 2) for v in load_end]},
         "charset": args.charset, "samples": args.samples, "model": args.model or "shipped default",
+        "adapt": args.adapt, "sr": args.sr,
         "base": str(codes.get("base", "")), "repeat": args.repeat,
         "stages": rows, "floors_s": floor,
         "runs": runs,

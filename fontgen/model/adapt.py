@@ -143,21 +143,14 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
     why = unavailable()
     if why:
         return Fit(style, mode, note=why)
-    from fontgen.model.finetune import Tuner, load_graph
-
     t0 = time.perf_counter()
     budget = BUDGETS[mode]
-    names = gen.info.style_names
-    shapes = [style[k].shape for k in names]  # [1, D] vectors, and [1, T, K] reference cells where a model has them
-    z0 = np.concatenate([style[k].reshape(-1) for k in names])
     x, y = raster.to_model(inputs), raster.to_model(refs)
     folds = folds_of(len(refs), budget.folds, np.random.default_rng(seed))
     checks = list(range(0, budget.steps + 1, budget.check))
     losses = np.zeros((len(folds), len(checks)))
     drifts = np.zeros((len(folds), len(checks)))
-    graph = load_graph(gen)
-    style_lr = STYLE_LR * (float(np.abs(z0).mean()) or 1.0)
-    tuner = lambda: Tuner(graph, names, z0, shapes, WEIGHT_LR, style_lr, gen.threads)
+    tuner = tuners(gen, style)
     px = raster.to_model(probe) if probe is not None and len(probe) else None
     base = None
     total = budget.steps * (len(folds) + 1)
@@ -200,7 +193,7 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
                     done, snapshot, fit.drift = step, final.state(), moved
             if done:
                 z, fit.weights = snapshot
-                fit.style = _unflatten(z, names, style)
+                fit.style = _unflatten(z, gen.info.style_names, style)
                 fit.steps = done
                 fit.loss_after = float(losses[:, done // budget.check].mean())  # the folds' loss at that step
             else:
@@ -209,6 +202,18 @@ def adapt(gen, style: dict[str, np.ndarray], inputs: np.ndarray, refs: np.ndarra
         bar.update(total - bar.n)
     fit.seconds = time.perf_counter() - t0
     return fit
+
+
+def tuners(gen, style: dict[str, np.ndarray]):
+    """A function that makes a fresh `finetune.Tuner` of `gen`'s glyph graph and `style`, as every fit starts."""
+    from fontgen.model.finetune import Tuner, load_graph
+
+    names = gen.info.style_names
+    shapes = [style[k].shape for k in names]  # [1, D] vectors, and [1, T, K] reference cells where a model has them
+    z0 = np.concatenate([style[k].reshape(-1) for k in names])
+    graph = load_graph(gen)
+    style_lr = STYLE_LR * (float(np.abs(z0).mean()) or 1.0)
+    return lambda: Tuner(graph, names, z0, shapes, WEIGHT_LR, style_lr, gen.threads)
 
 
 def apply(gen, fit: Fit):
