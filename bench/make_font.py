@@ -235,6 +235,11 @@ def main() -> int:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
+    if args.sr:
+        from fontgen.model import modelfiles, superres
+
+        if superres.SuperRes.of(modelfiles.load(args.model or None)) is None:
+            parser.error(f"--sr: the model {args.model or '(shipped)'} has no super-resolution stage (sr.onnx)")
     codes = {"now": ROOT} | ({"base": Path(args.base).resolve()} if args.base else {})
     work = Path(tempfile.mkdtemp(prefix="fontgen-bench-"))
     load_start = os.getloadavg()
@@ -271,9 +276,9 @@ def main() -> int:
     def cell(v, fmt):
         return format(v, fmt) if v is not None else "-"
 
-    print(f"\n{'stage':<10} {'base s':>8} {'now s':>8} {'now/base':>9} {'floor s':>8} {'now/floor':>10}")
+    print(f"\n{'stage':<13} {'base s':>8} {'now s':>8} {'now/base':>9} {'floor s':>8} {'now/floor':>10}")
     for r in rows:
-        print(f"{r['stage']:<10} {cell(r['base_s'], '8.2f')} {cell(r['now_s'], '8.2f')} "
+        print(f"{r['stage']:<13} {cell(r['base_s'], '8.2f')} {cell(r['now_s'], '8.2f')} "
               f"{cell(r['now_vs_base'], '9.2f')} {cell(r['floor_s'], '8.2f')} {cell(r['now_vs_floor'], '10.2f')}")
     print(f"floors: generate = onnxruntime alone, vectorize = binarize + potrace alone, validate = FreeType "
           f"alone (both fonts), build = itself"
