@@ -251,3 +251,14 @@ def test_compare_many_gives_each_renderings_own_result():
     renderings = [specked, g, broken, specked.copy(), far, cv2.GaussianBlur(g, (0, 0), 1.0)]
     assert topology.compare_many(g, renderings) == [topology.compare(g, r) for r in renderings]
     assert topology.compare_many(g, renderings, max_px=64) == [topology.compare(g, r, max_px=64) for r in renderings]
+
+
+def test_speckled_maps_match_without_a_table_of_every_pair(monkeypatch):
+    """Noise has thousands of regions: the pairs present are marked instead, with the same result."""
+    rng = np.random.default_rng(0)
+    noise = (rng.random((128, 128)) < 0.45).astype(np.uint8) * 255
+    other = np.where(rng.random((128, 128)) < 0.1, 255 - noise, noise).astype(np.uint8)
+    sparse = topology.compare(noise, other)
+    assert sparse  # noise against changed noise: faults of several kinds
+    monkeypatch.setattr(topology, "DENSE_PAIRS", 10**9)
+    assert topology.compare(noise, other) == sparse

@@ -39,6 +39,7 @@ import numpy as np
 THRESHOLD = 128
 MARGIN = 32
 MIN_AREA_FRACTION = 2e-4
+DENSE_PAIRS = 4  # a table of every label pair's count, while it is at most this many times the pixels
 
 
 def min_area(side: float) -> int:
@@ -159,11 +160,17 @@ class _Match:
     @staticmethod
     def both(a: Labels, b: Labels) -> tuple["_Match", "_Match"]:
         """The ink match and the paper match of two label maps, from one histogram of label pairs."""
-        pairs = a.regions * np.int64(b.n) + b.regions
-        counts = np.bincount(pairs.ravel(), minlength=a.n * b.n).reshape(a.n, b.n)
-        a_areas, b_areas = counts.sum(axis=1), counts.sum(axis=0)
-        ink = _Match(counts[1:a.n_ink, 1:b.n_ink] > 0, a_areas[1:a.n_ink], b_areas[1:b.n_ink])
-        paper = _Match(counts[a.n_ink:, b.n_ink:] > 0, a_areas[a.n_ink:], b_areas[b.n_ink:])
+        pairs = a.regions.ravel() * np.int64(b.n) + b.regions.ravel()
+        if a.n * b.n <= DENSE_PAIRS * pairs.size:
+            counts = np.bincount(pairs, minlength=a.n * b.n).reshape(a.n, b.n)
+            shared, a_areas, b_areas = counts > 0, counts.sum(axis=1), counts.sum(axis=0)
+        else:  # a speckled map, thousands of regions: mark the pairs present instead of counting every pair
+            present = np.unique(pairs)
+            shared = np.zeros((a.n, b.n), bool)
+            shared[present // b.n, present % b.n] = True
+            a_areas, b_areas = a.areas(), b.areas()
+        ink = _Match(shared[1:a.n_ink, 1:b.n_ink], a_areas[1:a.n_ink], b_areas[1:b.n_ink])
+        paper = _Match(shared[a.n_ink:, b.n_ink:], a_areas[a.n_ink:], b_areas[b.n_ink:])
         return ink, paper
 
 
