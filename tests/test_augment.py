@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import types
 
+import cv2
 import numpy as np
 import pytest
 import yaml
@@ -196,3 +197,11 @@ def test_thinning_never_erases_a_thin_hand():
     out = augment.apply(thin, augment.Params(weight=-1.5))
     assert (out > 127).sum() >= 0.6 * (thin > 127).sum()
     assert (out > 127).sum() <= (thin > 127).sum()
+
+
+def test_thinned_strokes_stay_at_full_ink():
+    """A thinner hand is a thinner pen, not a greyer one: the thinned stroke's core is still solid ink."""
+    soft = cv2.GaussianBlur(bar(width=4)[0], (0, 0), 0.8)[None]  # anti-aliased edges, as rendered glyphs have
+    out = augment.apply(soft, augment.Params(weight=-1.0))
+    row = out[0, 32].astype(int)
+    assert row.max() >= 250 and 1 <= (row > 127).sum() <= 3  # a 2 px stroke, solid in the middle

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+THIN_SCALE = 4  # thinning works on the shape at 4× (quarter-pixel steps)
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,31 @@ def _affine(params: Params, size: int, ink: np.ndarray) -> np.ndarray | None:
 
 
 def _weight(img: np.ndarray, px: float) -> np.ndarray:
-    """Grow (px > 0) or thin (px < 0) strokes by |px| pixels per side: whole steps of a 3×3 cross
-    dilation/erosion, the fraction as a blend with one more step (sub-pixel weight at 64 px)."""
-    op = cv2.dilate if px > 0 else cv2.erode
-    steps, frac = divmod(abs(px), 1.0)
-    out = op(img, CROSS, iterations=int(steps)) if steps else img
+    """Grow (px > 0) or thin (px < 0) strokes by |px| pixels per side."""
+    return _grow(img, px) if px > 0 else _thin(img, -px)
+
+
+def _grow(img: np.ndarray, px: float) -> np.ndarray:
+    """Whole steps of a 3×3 cross dilation, the fraction as a blend with one more step (sub-pixel
+    weight at 64 px). Grey dilation keeps a stroke's core at full ink and widens its edges."""
+    steps, frac = divmod(px, 1.0)
+    out = cv2.dilate(img, CROSS, iterations=int(steps)) if steps else img
     if frac:
-        out = (1 - frac) * out + frac * op(out, CROSS)
+        out = (1 - frac) * out + frac * cv2.dilate(out, CROSS)
     return out
+
+
+def _thin(img: np.ndarray, px: float) -> np.ndarray:
+    """Thin the glyph's shape, not its ink: the glyph at 4× read at half ink, eroded by a disk of
+    4·px, area-averaged back. Strokes stay at full ink with anti-aliased edges; grey erosion of the
+    anti-aliased glyph left thin strokes grey and broken, and a model trained on that drew thin pens
+    patchy (training/NOTES.md, run 22)."""
+    size, k = img.shape[0], THIN_SCALE
+    shape = (cv2.resize(img, (size * k, size * k), interpolation=cv2.INTER_LINEAR) >= 0.5).astype(np.float32)
+    r = round(px * k)
+    if r:
+        shape = cv2.erode(shape, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    return cv2.resize(shape, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def stroke_width(ink: np.ndarray) -> float:
