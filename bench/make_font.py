@@ -151,14 +151,12 @@ def _freetype_chunk(chars):
 def adapt_floor(gen, style, writer, mode: str) -> float:
     """Seconds of the adaptation budget's Adam steps alone, each over all of the writer's samples."""
     from fontgen import raster, templates
+    from fontgen.font import makefont
     from fontgen.model import adapt
 
     own = templates.render(writer.chars, size=gen.info.size, margin=gen.info.margin, progress=False)
-    index = own.index()
-    known = [i for i, c in enumerate(writer.chars) if c in index]
-    chars = [writer.chars[i] for i in known]
-    x = raster.to_model(gen.inputs(own.ink[[index[c] for c in chars]], chars))
-    y = raster.to_model(writer.refs[known])
+    inputs, refs = makefont.sample_inputs(gen, writer, own)
+    x, y = raster.to_model(inputs), raster.to_model(refs)
     budget = adapt.BUDGETS[mode]
     tuner = adapt.tuners(gen, style)()
     t0 = time.perf_counter()

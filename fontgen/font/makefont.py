@@ -181,6 +181,16 @@ def super_resolve(gen, made: np.ndarray, tpl, todo: list[int], face, on: bool, s
     return made, f"super-resolved to {sr.size} px"
 
 
+def sample_inputs(gen, writer, own) -> tuple[np.ndarray | None, np.ndarray]:
+    """The glyph graph's inputs for the writer's sample characters that the template font has (`own`:
+    their templates), and those samples; inputs None when there are none."""
+    index = own.index()
+    known = [i for i, c in enumerate(writer.chars) if c in index]
+    chars = [writer.chars[i] for i in known]
+    inputs = gen.inputs(own.ink[[index[c] for c in chars]], chars) if chars else None
+    return inputs, writer.refs[known]
+
+
 def adapt_to(gen, style: dict, writer, own, tpl, mode: str, seed: int, progress: bool):
     """Tune `gen` (in place: its glyph graph) and the style to the writer's samples, keeping the strokes of
     probe characters from `tpl` (the charset's templates) whole; returns the `adapt.Fit`."""
@@ -188,13 +198,10 @@ def adapt_to(gen, style: dict, writer, own, tpl, mode: str, seed: int, progress:
 
     if mode == "off":
         return adapt.Fit(style, mode)
-    index = own.index()
-    known = [i for i, c in enumerate(writer.chars) if c in index]
-    chars = [writer.chars[i] for i in known]
-    inputs = gen.inputs(own.ink[[index[c] for c in chars]], chars) if chars else None
+    inputs, refs = sample_inputs(gen, writer, own)
     where, probe = tpl.index(), adapt.probe_chars(tpl.chars, set(writer.chars))
     probe = gen.inputs(tpl.ink[[where[c] for c in probe]], probe)
-    fit = adapt.adapt(gen, style, inputs, writer.refs[known], mode=mode, seed=seed, progress=progress, probe=probe)
+    fit = adapt.adapt(gen, style, inputs, refs, mode=mode, seed=seed, progress=progress, probe=probe)
     if fit.note and mode != "off":
         log.warning("notice: %s", fit.summary())
     if fit.weights is not None:
