@@ -30,7 +30,10 @@ from fontgen.errors import InputError
 
 log = logging.getLogger(__name__)
 DEFAULT_FAMILY = "Noto Sans CJK SC"
-PACKAGES = {DEFAULT_FAMILY: "fonts-noto-cjk", "AR PL KaitiM GB": "fonts-arphic-gkai00mp"}  # Debian
+PACKAGES = {DEFAULT_FAMILY: "fonts-noto-cjk", "Noto Serif CJK SC": "fonts-noto-cjk",  # Debian
+            "AR PL KaitiM GB": "fonts-arphic-gkai00mp", "AR PL UKai CN": "fonts-arphic-ukai",
+            "LXGW WenKai": "fonts-lxgw-wenkai"}
+REGULAR_SYNONYMS = ("Book", "Normal")
 CACHE_VERSION = 1
 RENDER_PX = 256  # em size in pixels for the master rendering, before normalization
 
@@ -49,6 +52,19 @@ class FontFace:
         return f"{self.path.resolve()}|{self.index}|{st.st_size}|{int(st.st_mtime)}"
 
 
+def _style_rank(wanted: str, styles: list[str]) -> int | None:
+    """How well a face's style names fit the one wanted: 0 its own style, 1 one of its other names (a
+    Light face also lists "Regular" as the style within its "… Light" family), 2 a regular synonym
+    ("Book": AR PL UKai); None: not a match."""
+    if styles[0] == wanted:
+        return 0
+    if wanted in styles:
+        return 1
+    if wanted == "Regular" and styles[0] in REGULAR_SYNONYMS:
+        return 2
+    return None
+
+
 def find_face(family: str = DEFAULT_FAMILY, style: str = "Regular") -> FontFace:
     """Locate an installed face by family and style name with fontconfig (`fc-list`)."""
     try:
@@ -58,13 +74,18 @@ def find_face(family: str = DEFAULT_FAMILY, style: str = "Regular") -> FontFace:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         raise InputError("fontconfig's fc-list is not available", None, "install fontconfig (apt-get install fontconfig)")
+    found = []
     for line in sorted(out.splitlines()):
         parts = line.split("|")
         if len(parts) != 4:
             continue
         file, index, families, styles = parts
-        if family in families.split(",") and style in styles.split(","):
-            return FontFace(Path(file), int(index), family)
+        rank = _style_rank(style, styles.split(","))
+        if family in families.split(",") and rank is not None:
+            found.append((rank, file, int(index)))
+    if found:
+        _, file, index = min(found)
+        return FontFace(Path(file), index, family)
     package = PACKAGES.get(family)
     raise InputError(
         f"font '{family}' ({style}) is not installed", None,

@@ -174,6 +174,8 @@ def test_eval_writes_report_md_and_sheets(model, dataset, tmp_path, ocr):
     assert kinds["real"]["4"]["style_gain"]["all"] == writers["serif-regular"]["refs"]["4"]["style_gain"]["all"]
     assert kinds["real"]["4"]["beats_nearest_font"]["of"] == 1
     assert all(0.2 < w["refs"][r]["weight_ratio"] < 5 for w in saved["writers"] for r in ("2", "4"))
+    assert all(0.2 < w["refs"][r]["edge_ratio"] < 5 and w["refs"][r]["specks"] >= 0
+               for w in saved["writers"] for r in ("2", "4"))
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| real | 4 |" in md and "| synthetic | 4 |" in md
     assert "| 4 |" in md and "serif-regular" in md and "Inception" in md
@@ -289,3 +291,19 @@ def test_eval_reports_a_held_out_writer_the_model_trained_on_apart(model, datase
     info = modelfiles.load(seen)
     info.meta["dataset"]["train_writers"] = [modelfiles.writer_identity(entry)]
     assert modelfiles.trained_on(info, [dict(entry, name="x-renamed"), {"name": "y", "kind": "font"}]) == {"x-renamed"}
+
+
+def test_ragged_glyphs_have_longer_outlines_and_specks_than_clean_ones():
+    from fontgen.quality import metrics
+
+    clean = np.zeros((1, 64, 64), np.uint8)
+    clean[0, 20:44, 28:36] = 255                        # one clean 8-px stroke
+    ragged = clean.copy()
+    ragged[0, 20:44:2, 27] = 255                        # a saw-tooth edge
+    ragged[0, 20:44:2, 36] = 255
+    ragged[0, 5, 5] = ragged[0, 58, 50] = 255           # two loose specks
+    dot = clean.copy()
+    dot[0, 5:10, 5:10] = 255                            # a real dot (25 px) is not a speck
+    assert metrics.edge_length(clean)[0] == 2 * 24 + 2 * 6
+    assert metrics.edge_length(ragged)[0] > metrics.edge_length(clean)[0]
+    assert list(metrics.specks(np.concatenate([clean, ragged, dot]))) == [0, 2, 0]

@@ -56,3 +56,36 @@ def test_damaged_entry_is_rebuilt_once(cache, caplog, damage):
     notices = [r.getMessage() for r in caplog.records if r.name == "fontgen.templates"]
     assert len(notices) == 1 and str(entry) in notices[0] and "damaged" in notices[0]
     assert [p.name for p in cache.iterdir()] == [entry.name]           # no temp file left beside it
+
+
+FC_LIST = "\n".join([
+    "/f/LXGWWenKai-Light.ttf|0|LXGW WenKai,LXGW WenKai Light|Light,Regular",
+    "/f/LXGWWenKai-Regular.ttf|0|LXGW WenKai|Regular",
+    "/f/ukai.ttc|1|AR PL UKai CN|Book",
+    "/f/other.ttf|0|Some Family|Bold",
+])
+
+
+@pytest.fixture
+def fake_fc_list(monkeypatch):
+    class Done:
+        stdout = FC_LIST
+
+    monkeypatch.setattr(templates.subprocess, "run", lambda *a, **k: Done())
+
+
+def test_face_whose_own_style_is_regular_wins_over_a_light_face_that_also_lists_regular(fake_fc_list):
+    assert templates.find_face("LXGW WenKai").path.name == "LXGWWenKai-Regular.ttf"
+
+
+def test_book_counts_as_regular_and_the_collection_index_is_kept(fake_fc_list):
+    face = templates.find_face("AR PL UKai CN")
+    assert (face.path.name, face.index) == ("ukai.ttc", 1)
+
+
+def test_a_missing_family_names_its_debian_package(fake_fc_list):
+    with pytest.raises(templates.InputError, match="fonts-lxgw-wenkai|not installed"):
+        templates.find_face("Some Family")
+    with pytest.raises(templates.InputError) as err:
+        templates.find_face("LXGW WenKai", style="Bold")
+    assert "apt-get install fonts-lxgw-wenkai" in str(err.value)

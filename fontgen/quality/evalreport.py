@@ -74,8 +74,9 @@ def markdown(result: dict) -> str:
                 f"| {fmt(m['style_gain'][key])} | {fmt(m['nearest_style_gain'][key])} |")
     lines += ["", "## Writers", "",
               "| writer | kind | chars (unseen) | refs | critic RA gen / real | PP-OCRv5 RA gen / real "
-              "| style gain | nearest font (gain) | ink level | weight ratio | FID | counters kept (ceiling) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| style gain | nearest font (gain) | ink level | weight ratio | edge ratio | specks / glyph gen / real "
+              "| FID | counters kept (ceiling) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["writers"]:
         near = w["nearest_font"]
         near_text = f"{near['font']} ({fmt(near['style_gain']['all'])})" if near else "–"
@@ -84,7 +85,8 @@ def markdown(result: dict) -> str:
                 f"| {w['writer']} | {w['kind']} | {w['chars']} ({w['unseen_chars']}) | {r} "
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
                 f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} "
-                f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m['fid'], 1)} "
+                f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m.get('edge_ratio'), 2)} "
+                f"| {fmt(m.get('specks'), 2)} / {fmt(w['real'].get('specks'), 2)} | {fmt(m['fid'], 1)} "
                 f"| {fmt((m.get('counters_kept') or {}).get('ratio'))} "
                 f"({fmt((w.get('counters_ceiling') or {}).get('ratio'))}) |")
     lines += ["", "## Sheets", ""]
@@ -146,6 +148,8 @@ def model_metrics(result: dict) -> dict:
          "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
          "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
          "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
+         "edge_ratio": {r: v.get("edge_ratio") for r, v in w["refs"].items()},
+         "specks": {r: v.get("specks") for r, v in w["refs"].items()}, "real_specks": w["real"].get("specks"),
          "style_gain": {r: v["style_gain"]["all"] for r, v in w["refs"].items()},
          "counters_kept": {r: (v.get("counters_kept") or {}).get("ratio") for r, v in w["refs"].items()},
          "counters_ceiling": (w.get("counters_ceiling") or {}).get("ratio"),

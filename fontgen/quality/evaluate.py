@@ -201,10 +201,11 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     tpl = store.stack("template", "", chars)
     scored_real, scored_tpl = readers.score(real, chars), readers.score(tpl, chars)
     d_tpl = subset_means(metrics.style_distance(tpl, real), unseen_mask)
+    edge_real = metrics.edge_length(real)
     result = {
         "writer": writer.name, "kind": writer.kind, "chars": len(chars), "unseen_chars": int(unseen_mask.sum()),
         "real": {"critic_ra": ra(scored_real, "critic", unseen_mask), "ocr_ra": ra(scored_real, "ocr", unseen_mask),
-                 "is": _is(scored_real)},
+                 "is": _is(scored_real), "specks": float(metrics.specks(real).mean())},
         "template": {"critic_ra": ra(scored_tpl, "critic", unseen_mask), "ocr_ra": ra(scored_tpl, "ocr", unseen_mask),
                      "ssim": subset_means(metrics.ssim(tpl, real), unseen_mask),
                      "l1": subset_means(metrics.l1(tpl, real), unseen_mask), "d": d_tpl},
@@ -242,7 +243,8 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
         result["refs"][str(r)] = {
             "references": "".join(references[:r]), "ink_level": level,
-            "weight_ratio": weight_ratio(out, real),
+            "weight_ratio": sum_ratio(out, real), "edge_ratio": sum_ratio(metrics.edge_length(out), edge_real),
+            "specks": float(metrics.specks(out).mean()),
             "critic_ra": ra(scored, "critic", unseen_mask), "ocr_ra": ra(scored, "ocr", unseen_mask),
             "ssim": subset_means(metrics.ssim(out, real), unseen_mask),
             "l1": subset_means(metrics.l1(out, real), unseen_mask),
@@ -263,8 +265,9 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     return result
 
 
-def weight_ratio(generated: np.ndarray, real: np.ndarray) -> float | None:
-    """Generated ink ÷ real ink over the same characters: 1.0 is the writer's stroke weight, under 1 thinner."""
+def sum_ratio(generated: np.ndarray, real: np.ndarray) -> float | None:
+    """Σ generated ÷ Σ real over the same characters. Of ink: the weight ratio (1.0 is the writer's stroke
+    weight, under 1 thinner); of outline length: the edge ratio (over 1: ragged or specked, under 1: clotted)."""
     total = float(real.sum(dtype=np.float64))
     return float(generated.sum(dtype=np.float64)) / total if total else None
 
@@ -311,6 +314,9 @@ def summarize(writers: list[dict], refs: tuple[int, ...]) -> dict:
             "fid": avg([w["refs"][r]["fid"] for w in writers]),
             "is": avg([w["refs"][r]["is"] for w in writers]),
             "real_is": avg([w["real"]["is"] for w in writers]),
+            "edge_ratio": avg([w["refs"][r].get("edge_ratio") for w in writers]),
+            "specks": avg([w["refs"][r].get("specks") for w in writers]),
+            "real_specks": avg([w["real"].get("specks") for w in writers]),
         }
         ocr, real = entry["ocr_ra"]["all"], entry["real_ocr_ra"]["all"]
         entry["ocr_ra_vs_real"] = ocr / real if ocr is not None and real else None

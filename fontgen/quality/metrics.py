@@ -9,6 +9,9 @@ one value per glyph so callers can split seen and unseen characters before avera
   `style_gain = 1 - d(generated, real) / d(template font, real)`.
 - `frechet_distance` (FID) and `inception_score` (IS) on feature vectors and class probabilities of
   whatever network the caller has (here: the project's OCR critic).
+- `edge_length` and `specks`: how ragged a glyph is: the length of its half-ink outline (in pixels) and its
+  ink fragments too small to be a stroke or a dot. A rough, blotted drawing has more of both than the
+  writer's own glyphs; a clotted one less outline.
 - `counters` and `counters_kept`: enclosed counters (holes, `fontgen.font.topology`) of glyphs drawn at
   128 px, and how many of a dense character's counters the generated glyph keeps.
 """
@@ -23,6 +26,7 @@ from fontgen import raster
 STYLE_SIZE = 64
 COUNTER_PX = 128      # counters are counted on glyphs drawn at this size
 DENSE_COUNTERS = 3    # characters whose real glyph has at least this many counters count
+SPECK_FRACTION = 1e-3  # an ink fragment under this share of the frame (4 px at 64 px) is a speck, not a dot
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
 
@@ -106,6 +110,24 @@ def inception_score(probs: np.ndarray, splits: int = 1) -> float:
         kl = (chunk * (np.log(chunk + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)
         scores.append(np.exp(kl.mean()))
     return float(np.mean(scores))
+
+
+def edge_length(ink: np.ndarray) -> np.ndarray:
+    """Outline length per glyph ([N, S, S] → [N]): half-ink pixels with a 4-neighbour on paper."""
+    mask = np.pad(ink >= 128, ((0, 0), (1, 1), (1, 1)))
+    inner = mask[:, 1:-1, 1:-1] & mask[:, :-2, 1:-1] & mask[:, 2:, 1:-1] & mask[:, 1:-1, :-2] & mask[:, 1:-1, 2:]
+    return (mask[:, 1:-1, 1:-1] & ~inner).sum(axis=(1, 2))
+
+
+def specks(ink: np.ndarray) -> np.ndarray:
+    """Ink fragments per glyph ([N, S, S] → [N]): 8-connected half-ink components under `SPECK_FRACTION`
+    of the frame."""
+    least = SPECK_FRACTION * ink.shape[1] * ink.shape[2]
+    out = np.zeros(len(ink), np.int64)
+    for i, glyph in enumerate(ink):
+        n, _, stats, _ = cv2.connectedComponentsWithStats((glyph >= 128).view(np.uint8), connectivity=8)
+        out[i] = int((stats[1:n, cv2.CC_STAT_AREA] < least).sum())
+    return out
 
 
 def counters(ink: np.ndarray) -> np.ndarray:
