@@ -58,6 +58,14 @@ def normalize(ink: np.ndarray, size: int, margin: int | None = None) -> np.ndarr
     return out
 
 
+def full_ink(ink: np.ndarray) -> np.ndarray:
+    """Glyphs (uint8 [..., S, S]) scaled so each one's darkest pixel is full ink: a pen drawn in grey ink
+    becomes black, as `samples.glyphfiles` stretches a writer's scanned samples; a font has no grey."""
+    peak = ink.max(axis=(-2, -1), keepdims=True).astype(np.float32)
+    scaled = ink.astype(np.float32) * (255.0 / np.maximum(peak, 1.0))
+    return np.where(peak > 0, np.round(scaled), 0).astype(np.uint8)
+
+
 def to_model(ink_u8: np.ndarray) -> np.ndarray:
     """uint8 ink map(s) → float32 in [-1, 1], ink = +1."""
     return ink_u8.astype(np.float32) / 127.5 - 1.0

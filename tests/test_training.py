@@ -92,6 +92,23 @@ def test_gan_sampler_respects_writers_and_unseen_chars(data):
             assert not set(chars) & set(unseen) and train.charset[b.char_id[i]] not in chars
 
 
+def test_full_ink_sampler_draws_grey_pens_black_and_leaves_black_glyphs_alone(data):
+    from fontgen import raster
+
+    grey = np.zeros((2, 8, 8), np.uint8)
+    grey[0, 2:6, 3] = 200
+    grey[0, 2:6, 4] = 100
+    out = raster.full_ink(grey)
+    assert out[0].max() == 255 and out[0, 2, 4] == 128 and not out[1].any()   # proportions kept; blank stays
+    train, templates = datasets.load_split(data, "train"), datasets.load_split(data, "template")
+    train.ink = (train.ink // 2).astype(np.uint8)                               # every writer in grey ink
+    plain = datasets.GanSampler(train, templates, "", 2, 4, batch=6, seed=1).sample()
+    full = datasets.GanSampler(train, templates, "", 2, 4, batch=6, seed=1, full_ink=True).sample()
+    assert plain.targets.max() < 0.01 and full.targets.max() == 1.0
+    assert np.allclose(full.refs.max(axis=(2, 3)), 1.0)
+    np.testing.assert_array_equal(plain.templates, full.templates)              # the content is never touched
+
+
 def test_critic_learns_the_tiny_set(critic_run):
     out, result = critic_run
     assert result["train_acc"] >= 0.9

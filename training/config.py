@@ -115,6 +115,7 @@ class DataConfig:
     refs_min: int = 30           # references per sample, drawn uniformly per batch
     refs_max: int = 30
     writers_per_batch: int = 0   # 0 = batch // 2, so every writer has a positive for the contrastive loss
+    full_ink: bool = False       # scale each glyph to full ink, as make-font stretches a writer's samples
 
 
 @dataclass

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from fontgen import dataset_layout
 from fontgen.errors import InputError
-from fontgen.raster import to_model
+from fontgen.raster import full_ink, to_model
 from training import augment as augmentation
 
 SPLITS = {"train": "script", "test": "test", "template": "template"}
@@ -146,12 +146,17 @@ class GanSampler:
     `unseen` characters; references are other characters of the target's writer. `content` (uint8
     [N, S, S], aligned with `templates`) is the content font's glyph, the second template channel.
     `augmenter` (training/augment.py) changes each drawn writer's references and targets with one
-    draw per writer per batch; `eligible` (bool per writer id) says which writers it may touch."""
+    draw per writer per batch; `eligible` (bool per writer id) says which writers it may touch.
+    `full_ink` scales every drawn glyph to full ink first (`raster.full_ink`): make-font's references
+    are always stretched so, and the synthetic pens' grey ink (0.78-1.0) would otherwise teach the
+    model that a thin pen is drawn grey."""
 
     def __init__(self, train: GlyphSet, templates: GlyphSet, unseen: str, refs_min: int, refs_max: int,
                  batch: int, writers_per_batch: int = 0, seed: int = 0, content: np.ndarray | None = None,
-                 augmenter: augmentation.Augmenter | None = None, eligible: np.ndarray | None = None):
+                 augmenter: augmentation.Augmenter | None = None, eligible: np.ndarray | None = None,
+                 full_ink: bool = False):
         self.train, self.refs_min, self.refs_max, self.batch = train, refs_min, refs_max, batch
+        self.full_ink = full_ink
         self.writers_per_batch = writers_per_batch or max(1, batch // 2)
         self.template_of = np.full(len(train.charset), -1, np.int64)
         self.template_of[templates.char_id] = np.arange(len(templates))
@@ -196,6 +201,8 @@ class GanSampler:
         writer_id = self.train.writer_id[picks[:, 0]].astype(np.int64)
         size = ink.shape[1:]
         glyphs = ink[picks.ravel()].reshape(self.batch, r + 1, *size)
+        if self.full_ink:
+            glyphs = full_ink(glyphs)
         if self.augmenter is not None:
             glyphs = self._augment(glyphs, writer_id)
         return GanBatch(

@@ -83,7 +83,8 @@ def load_data(cfg: Config, data_dir: Path, rt: runtime.Runtime, seed: int):
     def sampler(s, aug=True):
         return datasets.GanSampler(train, templates, unseen, cfg.data.refs_min, cfg.data.refs_max,
                                    cfg.data.batch // rt.world, cfg.data.writers_per_batch, seed=s, content=content,
-                                   augmenter=augmenter if aug else None, eligible=eligible)
+                                   augmenter=augmenter if aug else None, eligible=eligible,
+                                   full_ink=cfg.data.full_ink)
     return train, sampler(seed), sampler
 
 

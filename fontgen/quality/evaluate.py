@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fontgen import dataset_layout, outfiles
+from fontgen import dataset_layout, outfiles, raster
 from fontgen.errors import InputError
 from fontgen.model import modelfiles
 from fontgen.quality import metrics
@@ -182,7 +182,8 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
                     weight: int | None = None, adapt: str = "off", drawing: Drawing | None = None) -> dict:
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
-    Generated glyphs are measured as make-font's font draws them (`fontgen.font.inklevel`): traced at the ink
+    References are scaled to full ink, as make-font stretches a writer's samples (a grey synthetic pen
+    becomes black; fonts are already). Generated glyphs are measured as make-font's font draws them (`fontgen.font.inklevel`): traced at the ink
     level `weight`, or (None) at the level fitted to the R references, as make-font fits it to the
     writer's samples. `adapt` (fast, full) fits the model to the R references first, as make-font's
     `--adapt` does (`fontgen.model.adapt`). `drawing` adds the SR stage and the counters-kept figure.
@@ -229,7 +230,7 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
         probe = adaptation.probe_chars(sorted(templated), set(references))
         probe = gen.inputs(store.stack("template", "", probe), probe)
     for r in refs:
-        ref_ink = store.stack(writer.split, writer.name, references[:r])
+        ref_ink = raster.full_ink(store.stack(writer.split, writer.name, references[:r]))  # as make-font's samples
         style, drawer, fit = gen.style(ref_ink), gen, None
         if adapt != "off":
             fit = adaptation.adapt(gen, style, ref_inputs[:r], ref_ink, mode=adapt, seed=seed, progress=False,
