@@ -183,10 +183,11 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
     References are scaled to full ink, as make-font stretches a writer's samples (a grey synthetic pen
-    becomes black; fonts are already). Generated glyphs are measured as make-font's font draws them (`fontgen.font.inklevel`): traced at the ink
-    level `weight`, or (None) at the level fitted to the R references, as make-font fits it to the
-    writer's samples. `adapt` (fast, full) fits the model to the R references first, as make-font's
-    `--adapt` does (`fontgen.model.adapt`). `drawing` adds the SR stage and the counters-kept figure.
+    becomes black; fonts are already). Generated glyphs are measured as make-font's font draws them
+    (`fontgen.font.inklevel`): traced at the ink level `weight`, or (None) at the level fitted to the R
+    references, as make-font fits it to the writer's samples. `adapt` (fast, full) fits the model to the
+    R references first, as make-font's `--adapt` does (`fontgen.model.adapt`). `drawing` adds the SR
+    stage and the counters-kept figure.
     """
     from fontgen.font import inklevel
     from fontgen.model import adapt as adaptation
