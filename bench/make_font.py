@@ -26,6 +26,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -239,20 +240,23 @@ def main() -> int:
         if superres.SuperRes.of(modelfiles.load(args.model or None)) is None:
             parser.error(f"--sr: the model {args.model or '(shipped)'} has no super-resolution stage (sr.onnx)")
     codes = {"now": ROOT} | ({"base": Path(args.base).resolve()} if args.base else {})
-    work = Path(tempfile.mkdtemp(prefix="fontgen-bench-"))
-    load_start = os.getloadavg()
-    runs: dict[str, list[dict]] = {key: [] for key in codes}
-    for i in range(args.repeat):
-        order = list(codes) if i % 2 == 0 else list(codes)[::-1]
-        for key in order:
-            result = run_make_font(codes[key], args.samples, work / f"{key}{i}", args.charset, args.model,
-                                   args.adapt, args.sr)
-            runs[key].append(result)
-            print(f"run {i + 1} {key}: {result['wall_s']:.1f} s "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()), flush=True)
-    now = median_run(runs["now"])
-    fonts = {flavour: (work / f"now0.{flavour}").read_bytes() for flavour in ("otf", "ttf")}
-    floor = floors(args.samples, args.charset, args.model, now["weight"], fonts, args.adapt, args.sr)
+    work = Path(tempfile.mkdtemp(prefix="fontgen-bench-"))  # the runs' fonts; removed however the bench ends
+    try:
+        load_start = os.getloadavg()
+        runs: dict[str, list[dict]] = {key: [] for key in codes}
+        for i in range(args.repeat):
+            order = list(codes) if i % 2 == 0 else list(codes)[::-1]
+            for key in order:
+                result = run_make_font(codes[key], args.samples, work / f"{key}{i}", args.charset, args.model,
+                                       args.adapt, args.sr)
+                runs[key].append(result)
+                print(f"run {i + 1} {key}: {result['wall_s']:.1f} s "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()), flush=True)
+        now = median_run(runs["now"])
+        fonts = {flavour: (work / f"now0.{flavour}").read_bytes() for flavour in ("otf", "ttf")}
+        floor = floors(args.samples, args.charset, args.model, now["weight"], fonts, args.adapt, args.sr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     floor["build"] = now["seconds"].get("build", 0.0)  # font assembly: its own floor
     load_end = os.getloadavg()
 
