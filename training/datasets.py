@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from fontgen import dataset_layout
+from fontgen import dataset_layout, raster
 from fontgen.errors import InputError
-from fontgen.raster import full_ink, to_model
+from fontgen.raster import to_model
 from training import augment as augmentation
 
 SPLITS = {"train": "script", "test": "test", "template": "template"}
@@ -202,7 +202,7 @@ class GanSampler:
         size = ink.shape[1:]
         glyphs = ink[picks.ravel()].reshape(self.batch, r + 1, *size)
         if self.full_ink:
-            glyphs = full_ink(glyphs)
+            glyphs = raster.full_ink(glyphs)
         if self.augmenter is not None:
             glyphs = self._augment(glyphs, writer_id)
         return GanBatch(
