@@ -169,6 +169,28 @@ def test_contour_loss_weighs_the_half_ink_shape_not_the_grey_ramps():
     assert losses.contour(ramped, target, 8.0) < losses.contour(shifted, target, 8.0)  # ... the contour does not
 
 
+def test_counters_loss_finds_the_box_and_charges_an_open_join_more_than_pixel_l1_does():
+    import torch
+    import torch.nn.functional as F
+
+    from training import losses
+
+    box = -torch.ones(2, 1, 32, 32)
+    box[0, :, 8:24, 8:24] = 1.0
+    box[0, :, 11:21, 11:21] = -1.0                                         # 口: one counter
+    box[1, :, 8:24, 14:18] = 1.0                                           # 丨: none
+    mask = losses.counter_mask(box, ring=2)
+    assert mask[1].sum() == 0
+    assert mask[0, 0, 15, 15] == 1 and mask[0, 0, 9, 15] == 1              # the counter and the strokes beside it
+    assert mask[0, 0, 8, 15] == 0 and mask[0, 0, 2, 2] == 0                # not the outer stroke edge, not the outside
+    opened = box.clone()
+    opened[0, :, 11:14, 21:24] = -1.0                                      # the right stroke cut: the box is open
+    assert losses.counter_mask(opened, ring=2)[0].sum() == 0
+    assert losses.counters(box, box, mask) == 0
+    gap = losses.counters(opened[:1], box[:1], mask[:1]) / F.l1_loss(opened[:1], box[:1])
+    assert gap > 3                                                         # the few open pixels weigh more
+
+
 def test_narrowed_generator_computes_what_its_first_channels_did():
     """Silence every weight narrowing drops (and make dropped 1×1 skips identities): the narrow
     generator must then compute exactly what the wide one does, which checks the gamma/beta halves,

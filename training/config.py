@@ -94,6 +94,8 @@ class LossConfig:
     l1: float = 20.0             # pixel reconstruction (seed "reconstruction")
     contour: float = 0.0         # soft half-ink masks, generated vs target (not in the seed)
     contour_sharpness: float = 8.0  # slope of the soft mask at half ink, in [-1, 1] image units
+    counters: float = 0.0        # pixel L1 over the target's counters and the strokes closing them (not in the seed)
+    counters_ring: int = 2       # how many pixels into the strokes around a counter that term reaches
     temperature: float = 0.1     # contrastive softmax temperature
 
 
@@ -261,7 +263,8 @@ AT_LEAST = {
               "style_heads": 1, "proj_dim": 1, "d_base": 1, "d_scales": 1},
     "critic": {"base": 1, "size": 8, "iterations": 1, "batch": 1, "weight_decay": 0, "warmup": 0, "max_minutes": 0},
     "recognizer": {"iterations": 1, "batch": 1, "max_minutes": 0, "save_every": 0, "keep": 0},
-    "loss": {"adv": 0, "cls": 0, "structure": 0, "contrastive": 0, "gram": 0, "outline": 0, "l1": 0, "contour": 0},
+    "loss": {"adv": 0, "cls": 0, "structure": 0, "contrastive": 0, "gram": 0, "outline": 0, "l1": 0, "contour": 0,
+             "counters": 0, "counters_ring": 0},
     "optim": {"weight_decay": 0, "warmup": 0, "decay_to": 0, "grad_clip": 0},
     "data": {"writers_per_batch": 0},
     "augment": {"shear": 0, "aspect": 0, "weight": 0, "spread": 0},

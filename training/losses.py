@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fontgen.font import topology
 from training.config import LossConfig
 
 
@@ -86,6 +89,31 @@ def contour(fake: torch.Tensor, target: torch.Tensor, sharpness: float) -> torch
     """L1 of soft half-ink masks: the shape a font keeps of a glyph (its half-ink contour, which the
     tracer follows), not the grey ramps around it that pixel L1 also rewards."""
     return F.l1_loss(torch.sigmoid(sharpness * fake), torch.sigmoid(sharpness * target))
+
+
+def counter_mask(targets: torch.Tensor, ring: int) -> torch.Tensor:
+    """Where the targets' counters are ([B, 1, S, S] in [-1, 1] → 0/1 of the same shape): every enclosed
+    paper region of the half-ink target that `topology` counts, grown by `ring` pixels into the strokes
+    around it. Those strokes are what closes a box; an open join misses a few of their pixels, too few
+    for pixel L1 over the whole frame to notice. Computed on the host from the targets (no gradient)."""
+    ink = (targets.detach().float().cpu().numpy()[:, 0] > 0)
+    least = topology.min_area(ink.shape[-1])
+    kernel = np.ones((2 * ring + 1, 2 * ring + 1), np.uint8)
+    out = np.zeros(ink.shape, np.float32)
+    for i, mask in enumerate(ink):
+        labels = topology.Labels.of(mask)
+        paper = np.arange(labels.n) >= labels.n_ink
+        paper[labels.n_ink:] &= ~labels.paper_border()
+        hole = paper & (labels.areas() >= least)
+        if hole.any():
+            out[i] = cv2.dilate(hole[labels.regions].view(np.uint8), kernel)
+    return torch.from_numpy(out)[:, None].to(targets)
+
+
+def counters(fake: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Pixel L1 inside `counter_mask`, averaged over the mask: a counter drawn open or inked over costs
+    as much as the frame's whole L1 would for a stroke."""
+    return (mask * (fake - target).abs()).sum() / mask.sum().clamp(min=1)
 
 
 def structure_consistency(restructure: list[torch.Tensor], structure: list[torch.Tensor]) -> torch.Tensor:

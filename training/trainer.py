@@ -208,6 +208,9 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
                 "l1": torch.nn.functional.l1_loss(fake.float(), targets),
                 "contour": losses.contour(fake.float(), targets, cfg.loss.contour_sharpness),
             }
+            if cfg.loss.counters:
+                mask = losses.counter_mask(targets, cfg.loss.counters_ring)
+                terms["counters"] = losses.counters(fake.float(), targets, mask)
             loss_g = losses.weighted(terms, cfg.loss)
         opt_g.zero_grad(set_to_none=True)
         scaler_g.scale(loss_g).backward()
