@@ -50,6 +50,19 @@ class InkLevel(click.ParamType):
         return level
 
 
+class Closing(click.ParamType):
+    """`auto` (None: fit to the writer's samples) or the size of the closing that joins strokes, 1..3 px (1 = none)."""
+
+    name = "auto|1|2|3"
+
+    def convert(self, value, param, ctx):
+        if value is None or value == "auto":
+            return None
+        if value in (1, 2, 3) or value in ("1", "2", "3"):
+            return int(value)
+        self.fail(f"{value!r} is neither 'auto' nor a closing size of 1, 2 or 3 px (1 = strokes as drawn)", param, ctx)
+
+
 CHARSET_HELP = ("Characters to cover: gb2312 (6,763 hanzi), gb2312-1 (level 1, 3,755), gb2312-2 (level 2, 3,008), "
                 "symbols (GB2312's non-hanzi), ascii, or a UTF-8 text file; join several with '+'.")
 
@@ -463,6 +476,8 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the generator runs.")
 @click.option("--weight", type=InkLevel(), default="auto", show_default=True,
               help="Ink level generated glyphs are traced at, as make-font's --weight (auto: fitted to the references).")
+@click.option("--closing", "closing_size", type=Closing(), default="auto", show_default=True,
+              help="How far strokes' joins are closed, as make-font's --closing (auto: fitted to the references).")
 @click.option("--record", is_flag=True, help="Also write the summary into the model folder's model.json.")
 @click.option("--adapt", type=click.Choice(["off", "fast", "full"]), default="off", show_default=True,
               help="Fit the model to each writer's references before measuring, as make-font's --adapt (needs torch).")
@@ -479,8 +494,8 @@ def preview_cmd(font, model, samples, text, out, html_out, embed, width, device,
                    "trained on --data first (fontgen train recognizer).")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.pass_context
-def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, record, adapt, superres,
-             hires, protocol, recognizer_path, force) -> None:
+def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device, weight, closing_size, record, adapt,
+             superres, hires, protocol, recognizer_path, force) -> None:
     """Measure a model on a dataset's held-out writers: RA (critic, PP-OCRv5), SSIM, L1, style gain, FID, IS.
 
     Writes report.json, report.md and sheets/<writer>.png into --out. With --protocol seed, the paper's
@@ -498,7 +513,7 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
 
     result = evaluate.evaluate(model, data, out, split=split, refs=evaluate.parse_refs(refs), max_chars=max_chars,
                                seed=seed, ocr=not no_ocr, device=device, weight=weight, force=force,
-                               adapt=adapt, superres=superres, hires=hires)
+                               adapt=adapt, superres=superres, hires=hires, closing=closing_size)
     headline = result["summary_by_kind"].get("real")
     click.echo("real fonts:" if headline else "all held-out writers (none is a real font):")
     for r, m in (headline or result["summary"]).items():
@@ -517,7 +532,7 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
 
 
 PRODUCT_ONLY = {"split": "--split", "max_chars": "--chars", "no_ocr": "--no-ocr", "weight": "--weight",
-                "record": "--record", "adapt": "--adapt", "superres": "--sr", "hires": "--counters-data"}
+                "closing_size": "--closing", "record": "--record", "adapt": "--adapt", "superres": "--sr", "hires": "--counters-data"}
 
 
 def _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force) -> None:
@@ -618,6 +633,9 @@ def output_options(command):
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Glyphs per generator batch [default: 16 per core on CPU, 512 on GPU].")
 @click.option("--weight", type=InkLevel(), default="auto", show_default=True,
               help="Stroke weight: fitted to your samples, or the ink level outlines follow (128 = half ink, higher = thinner).")
+@click.option("--closing", "closing_size", type=Closing(), default="auto", show_default=True,
+              help="Where strokes meet: fitted to your samples (closes boxes and joins the model draws open when your "
+                   "samples close them), or a closing of 1 (strokes as drawn), 2 or 3 px.")
 @click.option("--adapt", "adapt_mode", type=click.Choice(["off", "fast", "full"]), default="off", show_default=True,
               help="Experimental: tune the model to your samples before generating (needs torch: pip install "
                    "'fontgen[train]'). Closer to your hand on average, but strokes can break; see the README.")
@@ -626,8 +644,8 @@ def output_options(command):
               help="Experimental: super-resolve the generated glyphs to 128 px, guided by the template font, before "
                    "tracing; needs a model folder with an SR stage (sr.onnx; the shipped model has none).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, adapt_mode, seed, superres, force,
-              **meta) -> None:
+def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weight, closing_size, adapt_mode, seed,
+              superres, force, **meta) -> None:
     """Make a complete font in your handwriting from a few sample characters.
 
     \b
@@ -640,7 +658,8 @@ def make_font(samples, outs, ttf, web, charset, name, model, device, batch, weig
 
     info = _font_info(name, meta)
     report = makefont.make_font(samples, outs, ttf=ttf, web=web, charset=charset, name=name, model=model,
-                                device=device, batch=batch, force=force, weight=weight, adapt=adapt_mode, seed=seed,
+                                device=device, batch=batch, force=force, weight=weight, closing_size=closing_size,
+                                adapt=adapt_mode, seed=seed,
                                 info=info, superres=superres)
     click.echo(f"{report.summary()}; {info.summary()}")
 

@@ -116,6 +116,20 @@ def test_ink_level_thins_generated_glyphs_only(work, tmp_path):
         assert np.array_equal(rendered_ink(fonts[128], ch)[0], rendered_ink(fonts[176], ch)[0]), ch
 
 
+def test_closing_is_reported_and_leaves_the_samples(work, tmp_path):
+    fonts = {}
+    for size in (1, 3):
+        out = tmp_path / f"c{size}.otf"
+        result = run(work, "--samples", str(work["samples"]), "--out", str(out), "--closing", str(size))
+        assert result.exit_code == 0, result.output
+        assert ("joins closed by 3 px" in result.output) == (size == 3)
+        fonts[size] = ImageFont.truetype(str(out), EM)
+    for ch in SAMPLE_CHARS:  # the tiny model draws no joins to close (tests/test_closing.py closes real ones)
+        assert np.array_equal(rendered_ink(fonts[1], ch)[0], rendered_ink(fonts[3], ch)[0]), ch
+    bad = run(work, "--samples", str(work["samples"]), "--out", str(tmp_path / "b.otf"), "--closing", "9")
+    assert bad.exit_code == 2 and "--closing" in bad.output and not (tmp_path / "b.otf").exists()
+
+
 def test_bad_weight_is_refused(work, tmp_path):
     out = tmp_path / "W.otf"
     result = run(work, "--samples", str(work["samples"]), "--out", str(out), "--weight", "heavy")

@@ -202,7 +202,7 @@ def test_eval_reports_counters_kept_with_and_without_the_sr_stage(tmp_path, monk
     from fontgen.quality import evaluate
 
     glyphs = np.random.default_rng(0).integers(0, 256, (3, 32, 32), dtype=np.uint8)
-    plain, hi = evaluate.Drawing().draw(glyphs, 144, None)
+    plain, hi = evaluate.Drawing().draw(glyphs, 1, 144, None)
     assert np.array_equal(plain, inklevel.drawn(glyphs, 144)) and hi.shape == (3, 128, 128)
 
     data = evalfixtures.make_dataset(tmp_path / "ds")

@@ -9,7 +9,8 @@ samples (traced the same way) becomes the level every glyph is traced at:
     level = fit(gen.glyphs(style, sample_inputs), sample_refs)     # 128 = half ink; higher thins
     glyphs = adjust(gen.glyphs(style, inputs), level)              # its `level` contour now at half ink
     shown = drawn(gen.glyphs(style, inputs), level)                 # what the font draws, bitmap-sized
-    level = fit_to_samples(gen, style, writer, tpl)                  # the same, for a samples folder
+
+`fontgen.font.closing` fits this level together with how much to close the strokes' joins.
 
 Only the references are used, never the characters being generated. `adjust` is a levels curve
 (0 and 255 stay put, `level` goes to 128), so everything downstream traces and checks at half ink.
@@ -73,15 +74,3 @@ def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVEL
     target = float(as_traced(real).sum(dtype=np.float64))
     ink = {v: float(drawn(generated, v).sum(dtype=np.float64)) for v in levels}
     return min(levels, key=lambda v: abs(math.log((ink[v] + 1.0) / (target + 1.0))))  # first of equals
-
-
-def fit_to_samples(gen, style: dict[str, np.ndarray], writer, tpl) -> int:
-    """`fit` for a writer's samples (`samples.Samples`), given templates (`templates.Templates`) that
-    include their characters; half ink when the template font has none of them."""
-    index = tpl.index()
-    known = [i for i, c in enumerate(writer.chars) if c in index]
-    if not known:
-        return HALF
-    chars = [writer.chars[i] for i in known]
-    made = gen.glyphs(style, gen.inputs(tpl.ink[[index[c] for c in chars]], chars), progress=False)
-    return fit(made, writer.refs[known])

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from fontgen import charsets, raster, templates
-from fontgen.font import inklevel
+from fontgen.font import closing, inklevel
 from fontgen.font.constants import SPACE_ADVANCES
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class MakeFontReport:
     seconds: dict[str, float] = field(default_factory=dict)
     build: object = None  # factory.BuildReport
     weight: int = inklevel.HALF  # ink level whose contour the generated glyphs' outlines follow (> 128 thinner)
+    closing: int = 1  # size of the closing that joins the generated glyphs' strokes (`closing`; 1 = none)
     adaptation: str = "adaptation off"  # `adapt.Fit.summary()`
     resolution: str = ""  # how the generated glyphs were drawn: "64 px" or "super-resolved to 128 px"
 
@@ -66,10 +67,11 @@ class MakeFontReport:
                 f"{self.build.quality()}")
 
     def weight_text(self) -> str:
+        joins = f", joins closed by {self.closing} px" if self.closing > 1 else ""
         if self.weight == inklevel.HALF:
-            return "outlines at half ink"
+            return "outlines at half ink" + joins
         change = "thinner" if self.weight > inklevel.HALF else "bolder"
-        return f"outlines at ink level {self.weight} ({change} than half ink)"
+        return f"outlines at ink level {self.weight} ({change} than half ink)" + joins
 
 
 def split_charset(chars: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -81,11 +83,12 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
               charset: str = "gb2312+symbols+ascii", name: str = "My Hand", model: str | Path | None = None,
               device: str = "auto", batch: int | None = None, force: bool = False, progress: bool = True,
               workers: int | None = None, weight: int | None = None, adapt: str = "off",
-              seed: int = 0, info=None, superres: bool = False) -> MakeFontReport:
+              seed: int = 0, info=None, superres: bool = False, closing_size: int | None = None) -> MakeFontReport:
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`.
 
     `weight` is the ink level the generated glyphs are traced at (128 = half ink, higher thins,
-    `fontgen.font.inklevel`); None fits it to the writer's samples. `adapt` (off, fast, full) tunes the model to
+    `fontgen.font.inklevel`); None fits it to the writer's samples. `closing_size` is the square that joins
+    the generated strokes (`fontgen.font.closing`, 1 = none); None fits it with the weight. `adapt` (off, fast, full) tunes the model to
     the samples first (`fontgen.model.adapt`, needs torch), drawing everything from `seed`. `superres`
     runs the model's super-resolution stage when it has one. `info`
     (`metadata.FontInfo`) overrides the naming made from `name`.
@@ -123,10 +126,9 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
         seconds["adapt"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if weight is None:
-        weight = inklevel.fit_to_samples(gen, style, writer, own)
+    size, weight = closing.fit_to_samples(gen, style, writer, own, weight, closing_size)
     inputs = gen.inputs(tpl.ink, tpl.chars)[todo]
-    made = inklevel.adjust(gen.glyphs(style, inputs, batch=batch, progress=progress), weight)
+    made = closing.close(inklevel.adjust(gen.glyphs(style, inputs, batch=batch, progress=progress), weight), size)
     seconds["generate"] = time.perf_counter() - t0
     made, resolution = super_resolve(gen, made, tpl, todo, face, superres, seconds, progress)
 
@@ -157,7 +159,7 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
         seconds["web"] = built.seconds["web"]
     seconds["write"] = built.seconds.get("write", 0.0)
     return MakeFontReport(outs[0] if outs else web, ttf, len(writer.chars), len(todo), len(symbols), missing, seconds,
-                          built, weight, fit.summary(), resolution)
+                          built, weight, size, fit.summary(), resolution)
 
 
 def super_resolve(gen, made: np.ndarray, tpl, todo: list[int], face, on: bool, seconds: dict, progress: bool):

@@ -1,7 +1,7 @@
 """How `fontgen eval` draws generated glyphs, and the counters-kept figure.
 
-A generated glyph is measured as the font draws it: traced at its ink level (`fontgen.font.inklevel`),
-super-resolved first when the model has an SR stage and it is asked for (`fontgen.model.superres`, as
+A generated glyph is measured as the font draws it: its joins closed and traced at its ink level, both
+fitted to the references as make-font fits them to the samples (`fontgen.font.closing`), super-resolved first when the model has an SR stage and it is asked for (`fontgen.model.superres`, as
 make-font's --sr). Its enclosed counters are counted at `metrics.COUNTER_PX` and compared with the
 same writer's real glyphs at that size (`metrics.counters_kept`).
 """
@@ -32,16 +32,24 @@ class Drawing:
     size from the same sources and seed (`fontgen data build --size 128`; an `evaluate.GlyphStore`), when given.
     """
 
-    def __init__(self, sr=None, hires=None):
-        self.sr, self.hires = sr, hires
+    def __init__(self, sr=None, hires=None, level: int | None = None, closing: int | None = None):
+        self.sr, self.hires, self.level, self.closing = sr, hires, level, closing
 
-    def draw(self, glyphs: np.ndarray, level: int, guides: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """(glyphs as drawn at their own size, the same at `metrics.COUNTER_PX`)."""
+    def fit(self, generated: np.ndarray, real: np.ndarray) -> tuple[int, int]:
+        """(closing size, ink level) for generated glyphs of the reference characters `real`: the ones
+        given, or fitted to the references as make-font fits them to a writer's samples."""
+        from fontgen.font import closing
+
+        return closing.fit(generated, real, self.level, self.closing)
+
+    def draw(self, glyphs: np.ndarray, size: int, level: int, guides: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(glyphs as drawn at their own size, the same at `metrics.COUNTER_PX`): joins closed by `size`,
+        traced at ink `level`."""
         import cv2
 
-        from fontgen.font import inklevel
+        from fontgen.font import closing, inklevel
 
-        adjusted = inklevel.adjust(glyphs, level)
+        adjusted = closing.close(inklevel.adjust(glyphs, level), size)
         if self.sr is None:
             return inklevel.as_traced(adjusted), inklevel.as_traced(adjusted, metrics.COUNTER_PX)
         hi = inklevel.as_traced(self.sr.run(adjusted, guides))

@@ -74,7 +74,7 @@ def markdown(result: dict) -> str:
                 f"| {fmt(m['style_gain'][key])} | {fmt(m['nearest_style_gain'][key])} |")
     lines += ["", "## Writers", "",
               "| writer | kind | chars (unseen) | refs | critic RA gen / real | PP-OCRv5 RA gen / real "
-              "| style gain | nearest font (gain) | ink level | weight ratio | edge ratio | specks / glyph gen / real "
+              "| style gain | nearest font (gain) | ink level / closing | weight ratio | edge ratio | specks / glyph gen / real "
               "| FID | counters kept (ceiling) |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in result["writers"]:
@@ -84,7 +84,7 @@ def markdown(result: dict) -> str:
             lines.append(
                 f"| {w['writer']} | {w['kind']} | {w['chars']} ({w['unseen_chars']}) | {r} "
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
-                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} "
+                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} / {fmt(m.get('closing'), 0)} "
                 f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m.get('edge_ratio'), 2)} "
                 f"| {fmt(m.get('specks'), 2)} / {fmt(w['real'].get('specks'), 2)} | {fmt(m['fid'], 1)} "
                 f"| {fmt((m.get('counters_kept') or {}).get('ratio'))} "
@@ -147,6 +147,7 @@ def model_metrics(result: dict) -> dict:
          "nearest_d": (w["nearest_font"] or {}).get("d", {}).get("all"),
          "d": {r: v["d"]["all"] for r, v in w["refs"].items()},
          "ink_level": {r: v["ink_level"] for r, v in w["refs"].items()},
+         "closing": {r: v.get("closing") for r, v in w["refs"].items()},
          "weight_ratio": {r: v.get("weight_ratio") for r, v in w["refs"].items()},
          "edge_ratio": {r: v.get("edge_ratio") for r, v in w["refs"].items()},
          "specks": {r: v.get("specks") for r, v in w["refs"].items()}, "real_specks": w["real"].get("specks"),

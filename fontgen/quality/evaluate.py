@@ -2,8 +2,8 @@
 
 For every held-out writer of a dataset and every reference count R, R of the writer's glyphs are the
 references, the model writes up to N other characters of the writer (the manifest's unseen
-characters included) and the result, as the font make-font builds would draw it (traced at the ink
-level fitted to the references, `fontgen.font.inklevel`), is compared with the writer's real glyphs:
+characters included) and the result, as the font make-font builds would draw it (joins closed and traced
+at the ink level, both fitted to the references, `fontgen.font.closing`), is compared with the writer's real glyphs:
 
 - legibility: top-1 accuracy (RA) of the project's OCR critic and of PP-OCRv5 (never trained here),
   on generated, real and template glyphs;
@@ -179,17 +179,15 @@ def nearest_font(store: GlyphStore, fonts: list[str], real: np.ndarray, chars: l
 
 def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fonts: list[str], unseen: set[str],
                     refs: tuple[int, ...], max_chars: int, seed: int, sheet_path: Path, bar,
-                    weight: int | None = None, adapt: str = "off", drawing: Drawing | None = None) -> dict:
+                    adapt: str = "off", drawing: Drawing | None = None) -> dict:
     """All metrics of one held-out writer at every reference count; draws its sheet.
 
     References are scaled to full ink, as make-font stretches a writer's samples (a grey synthetic pen
     becomes black; fonts are already). Generated glyphs are measured as make-font's font draws them
-    (`fontgen.font.inklevel`): traced at the ink level `weight`, or (None) at the level fitted to the R
-    references, as make-font fits it to the writer's samples. `adapt` (fast, full) fits the model to the
-    R references first, as make-font's `--adapt` does (`fontgen.model.adapt`). `drawing` adds the SR
-    stage and the counters-kept figure.
+    (`drawing`: joins closed and ink level as given there or fitted to the R references, the SR stage,
+    the counters-kept figure). `adapt` (fast, full) fits the model to the R references first, as
+    make-font's `--adapt` does (`fontgen.model.adapt`).
     """
-    from fontgen.font import inklevel
     from fontgen.model import adapt as adaptation
 
     templated = set(store.chars("template", ""))
@@ -237,14 +235,13 @@ def evaluate_writer(writer: Writer, gen, readers: Readers, store: GlyphStore, fo
             fit = adaptation.adapt(gen, style, ref_inputs[:r], ref_ink, mode=adapt, seed=seed, progress=False,
                                    probe=probe)
             style, drawer = fit.style, adaptation.apply(gen, fit)
-        level = weight if weight is not None else inklevel.fit(
-            drawer.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
-        out, out_hi = drawing.draw(drawer.glyphs(style, inputs, progress=False), level, guides)
+        size, level = drawing.fit(drawer.glyphs(style, ref_inputs[:r], progress=False), ref_ink)
+        out, out_hi = drawing.draw(drawer.glyphs(style, inputs, progress=False), size, level, guides)
         generated[r] = out
         scored = readers.score(out, chars)
         d_gen = subset_means(metrics.style_distance(out, real), unseen_mask)
         result["refs"][str(r)] = {
-            "references": "".join(references[:r]), "ink_level": level,
+            "references": "".join(references[:r]), "ink_level": level, "closing": size,
             "weight_ratio": sum_ratio(out, real), "edge_ratio": sum_ratio(metrics.edge_length(out), edge_real),
             "specks": float(metrics.specks(out).mean()),
             "critic_ra": ra(scored, "critic", unseen_mask), "ocr_ra": ra(scored, "ocr", unseen_mask),
@@ -342,10 +339,11 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
              refs: tuple[int, ...] = (4, 8), max_chars: int = 200, seed: int = 0, ocr: bool = True,
              device: str = "auto", threads: int | None = None, weight: int | None = None,
              force: bool = False, adapt: str = "off", superres: bool = False,
-             hires: str | Path | None = None) -> dict:
+             hires: str | Path | None = None, closing: int | None = None) -> dict:
     """Evaluate a model folder on a dataset's held-out writers; writes the report folder and returns report.json.
 
-    `superres` draws through the model's SR stage, as make-font --sr; `hires` adds counters kept (`Drawing`).
+    `superres` draws through the model's SR stage, as make-font --sr; `hires` adds counters kept; `weight` and
+    `closing` fix the ink level and the joins' closing instead of fitting them (`Drawing`).
     """
     from tqdm import tqdm
 
@@ -376,7 +374,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
     readers = Readers(info.folder, info, ocr, threads)
     store = GlyphStore(data)
     drawing = Drawing(sr_stage.SuperRes.of(info, threads) if superres else None,
-                      GlyphStore(hires) if hires is not None else None)
+                      GlyphStore(hires) if hires is not None else None, weight, closing)
     with outfiles.staged_folder(out) as staging:
         (staging / "sheets").mkdir()
         results = []
@@ -384,8 +382,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             for writer in held_out:
                 bar.set_postfix_str(writer.name)
                 results.append(evaluate_writer(writer, gen, readers, store, fonts, unseen, refs, max_chars, seed,
-                                               staging / "sheets" / f"{writer.name}.png", bar, weight, adapt,
-                                               drawing))
+                                               staging / "sheets" / f"{writer.name}.png", bar, adapt, drawing))
                 store.forget(writer.split, writer.name)
         result = {
             "model": {"folder": str(info.folder), "model_json_sha256": modelfiles.sha256_file(info.folder / modelfiles.MODEL_JSON),
@@ -393,7 +390,7 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / dataset_layout.MANIFEST),
                      "split": split},
             "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed,
-                         "weight": "auto" if weight is None else weight, "adapt": adapt,
+                         "weight": "auto" if weight is None else weight, "closing": closing or "auto", "adapt": adapt,
                          "super_resolution": drawing.sr is not None, "counters_data": str(hires) if hires else None},
             "recognizers": {
                 "critic": readers.critic.name if readers.critic else None,
@@ -426,8 +423,8 @@ def notes(readers: Readers, seen: set[str] | None, seen_held_out: list[str]) -> 
         out.append("critic.onnx has no `features` output, so FID is taken on the critic's logits.")
     if readers.ocr is None:
         out.append("PP-OCRv5 was not run (--no-ocr).")
-    out.append("Generated glyphs are measured as the font draws them: traced at the ink level fitted to the "
-               "references and area-averaged back to the model's size.")
+    out.append("Generated glyphs are measured as the font draws them: joins closed and traced at the ink level, both "
+               "fitted to the references, and area-averaged back to the model's size.")
     out.append(COUNTERS_NOTE)
     out.append("RA counts only characters the recognizer can output; style gain is 1 - d(generated, real) / "
                "d(template, real) with d the L1 of glyphs cropped to their ink box and resized to 64 px.")

@@ -243,7 +243,7 @@ def preview_model(model: str | Path | None, samples_dir: str | Path, text: str, 
 
 def _model_png(model: str | Path | None, samples_dir: str | Path, text: str, width: int,
                device: str) -> tuple[bytes, list[str]]:
-    from fontgen.font import inklevel, makefont
+    from fontgen.font import closing, inklevel, makefont
     from fontgen.model import generate
     from fontgen.samples import references
 
@@ -262,9 +262,9 @@ def _model_png(model: str | Path | None, samples_dir: str | Path, text: str, wid
     placements: dict[str, raster.Placement] = {}
     if todo:
         style = gen.style(writer.refs)
-        level = inklevel.fit_to_samples(gen, style, writer, tpl)
+        size, level = closing.fit_to_samples(gen, style, writer, tpl)
         inputs = gen.inputs(tpl.ink, tpl.chars)[[index[c] for c in todo]]
-        made = inklevel.drawn(gen.glyphs(style, inputs, progress=False), level)
+        made = inklevel.as_traced(closing.close(inklevel.adjust(gen.glyphs(style, inputs, progress=False), level), size))
         glyphs.update(zip(todo, made))
         placements.update((c, tpl.placement[c]) for c in todo)
     for i, ch in enumerate(writer.chars):

@@ -1,0 +1,101 @@
+"""Match how the writer's strokes meet: one closing size fitted per font, beside the ink level.
+
+The generator draws where strokes meet as its content font (a kaishu that leaves many joins open)
+does, and leaves grey nicks where a dense character's strokes cross. A writer who closes every box
+then loses counters: 口 drawn as an open corner has none. A grey-level closing (dilate, then erode,
+by a size × size square) of the generated bitmap fills gaps narrower than the square and leaves
+straight stroke edges where they were. How much to close is fitted like the ink level, on the
+writer's own sample characters only: for each size, the ink level whose traced samples hold the
+samples' ink (`inklevel.fit`), then the size whose drawn samples keep most of the samples' own
+enclosed counters, counted at `COUNTER_PX`; a larger size only on clear evidence, so a hand whose
+joins the model already draws is left as drawn, and a bold hand whose small counters a closing
+would fill keeps them.
+
+    size, level = fit(gen.glyphs(style, sample_inputs), sample_refs)
+    glyphs = close(inklevel.adjust(gen.glyphs(style, inputs), level), size)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from fontgen.font import inklevel, topology
+from fontgen.font.vectorize import TraceOptions
+
+SIZES = (1, 2, 3)   # candidates in pixels of the generated bitmap; 1 = as drawn, first so ties keep it
+EVIDENCE = 2        # a larger closing must win back this many more of the samples' counters than a smaller one
+PAPER = TraceOptions().paper  # a counter holds a pixel under this ink level; a pocket without one is a smudge
+COUNTER_PX = 128    # counters are counted at this size, as `fontgen eval` counts them (quality.metrics)
+
+
+def close(ink: np.ndarray, size: int) -> np.ndarray:
+    """uint8 ink maps [N, S, S], at the ink level they are traced at, closed by a size × size square
+    (size 1: unchanged): paper the closing of the half-ink mask fills becomes full ink, the rest stays
+    as drawn. Pockets it encloses that hold no paper (every pixel over `vectorize`'s paper level) are
+    inked too: the tracer fills such a pocket as a smudge, and the font's check would report it."""
+    if int(size) != size or size < 1:
+        raise ValueError(f"closing size {size} is not a whole number of pixels from 1")
+    if size == 1 or not len(ink):
+        return ink
+    kernel, a = np.ones((size, size), np.uint8), (size - 1) // 2
+    out = np.array(ink)
+    for glyph in out:
+        mask = (glyph >= inklevel.HALF).view(np.uint8)
+        # The erosion's anchor mirrors the dilation's, so an even square closes in place (OpenCV's
+        # MORPH_CLOSE keeps one anchor and shifts the result by a pixel).
+        closed = cv2.erode(cv2.dilate(mask, kernel, anchor=(a, a)), kernel, anchor=(size - 1 - a, size - 1 - a))
+        glyph[closed > mask] = 255
+        glyph[_pockets(glyph)] = 255
+    return out
+
+
+def _pockets(glyph: np.ndarray) -> np.ndarray:
+    """bool [S, S]: enclosed paper at half ink whose region holds no pixel under the tracer's paper level."""
+    n, labels = cv2.connectedComponents((glyph < inklevel.HALF).view(np.uint8), connectivity=4)
+    pocket = np.ones(n, bool)
+    pocket[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    pocket[labels[glyph < PAPER]] = False
+    pocket[0] = False                                    # label 0 is the ink
+    return pocket[labels]
+
+
+def counters(ink: np.ndarray, side: int = COUNTER_PX) -> np.ndarray:
+    """Enclosed counters per glyph ([N] ints) of uint8 ink maps as their traced outlines fill them at `side`."""
+    return np.array([topology.topology(g).holes for g in inklevel.as_traced(ink, side)], np.int64)
+
+
+def fit(generated: np.ndarray, real: np.ndarray, level: int | None = None, size: int | None = None) -> tuple[int, int]:
+    """(closing size, ink level) for generated glyphs of the characters in `real`, the writer's own; a
+    `level` or `size` given is kept as it is.
+
+    Each size gets the ink level that matches the real glyphs' ink; the size kept is the one whose
+    traced glyphs lose the fewest of the real glyphs' counters (per glyph: counters over the real
+    count do not make up for a loss elsewhere), a larger size only when it loses `EVIDENCE` fewer
+    than the smaller one kept (one counter among a few samples is no evidence of how a hand joins)."""
+    if len(generated) != len(real) or not len(real):
+        raise ValueError(f"need matching, non-empty stacks, got {len(generated)} and {len(real)}")
+    levels, sizes = (level,) if level else inklevel.LEVELS, (size,) if size else SIZES
+    want = counters(real)
+    best: tuple[int, int, int] | None = None
+    for s in sizes:
+        v = inklevel.fit(close(generated, s), real, levels)   # the closing commutes with the levels curve
+        lost = int(np.maximum(want - counters(close(inklevel.adjust(generated, v), s)), 0).sum())
+        if best is None or lost <= best[0] - EVIDENCE:
+            best = (lost, s, v)
+    return best[1], best[2]
+
+
+def fit_to_samples(gen, style: dict[str, np.ndarray], writer, tpl, level: int | None = None,
+                   size: int | None = None) -> tuple[int, int]:
+    """`fit` for a writer's samples (`samples.Samples`), given templates (`templates.Templates`) that
+    include their characters. Half ink, as drawn, when the template font has none of them."""
+    if level is not None and size is not None:
+        return size, level
+    index = tpl.index()
+    known = [i for i, c in enumerate(writer.chars) if c in index]
+    if not known:
+        return size or 1, level or inklevel.HALF
+    chars = [writer.chars[i] for i in known]
+    made = gen.glyphs(style, gen.inputs(tpl.ink[[index[c] for c in chars]], chars), progress=False)
+    return fit(made, writer.refs[known], level, size)
