@@ -32,6 +32,9 @@ def test_close_fills_gaps_under_its_size_and_leaves_straight_strokes():
     solid = np.stack([box(), bars(3)])
     for size in (2, 3):                                     # nothing to fill, and nothing moves
         assert np.array_equal(closing.close(solid, size), solid)
+    slit = np.zeros((1, 64, 64), np.uint8)                  # two strokes 2 px apart, no counter between
+    slit[0, 30:34, 20:44] = slit[0, 36:40, 20:44] = 255
+    assert np.array_equal(closing.close(slit, 3), slit)     # a closing there would only blot them together
     with pytest.raises(ValueError, match="closing size"):
         closing.close(glyphs, 0)
 

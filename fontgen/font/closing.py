@@ -1,15 +1,15 @@
 """Match how the writer's strokes meet: one closing size fitted per font, beside the ink level.
 
 The generator draws where strokes meet as its content font (a kaishu that leaves many joins open)
-does, and leaves grey nicks where a dense character's strokes cross. A writer who closes every box
-then loses counters: 口 drawn as an open corner has none. A grey-level closing (dilate, then erode,
-by a size × size square) of the generated bitmap fills gaps narrower than the square and leaves
-straight stroke edges where they were. How much to close is fitted like the ink level, on the
-writer's own sample characters only: for each size, the ink level whose traced samples hold the
-samples' ink (`inklevel.fit`), then the size whose drawn samples keep most of the samples' own
-enclosed counters, counted at `COUNTER_PX`; a larger size only on clear evidence, so a hand whose
-joins the model already draws is left as drawn, and a bold hand whose small counters a closing
-would fill keeps them.
+does. A writer who closes every box then loses counters: 口 drawn with an open corner has none. A
+closing (dilate, then erode, by a size × size square) of the glyph's half-ink mask fills gaps
+narrower than the square; only the pieces of it that shut a counter are kept, so strokes that run
+close together without enclosing anything are not blotted into one. How much to close is fitted
+like the ink level, on the writer's own sample characters only: for each size, the ink level whose
+traced samples hold the samples' ink (`inklevel.fit`), then the size whose drawn samples keep most
+of the samples' own enclosed counters, counted at `COUNTER_PX`; a larger size only on clear
+evidence, so a hand whose joins the model already draws is left as drawn, and a bold hand whose
+small counters a closing would fill keeps them.
 
     size, level = fit(gen.glyphs(style, sample_inputs), sample_refs)
     glyphs = close(inklevel.adjust(gen.glyphs(style, inputs), level), size)
@@ -30,10 +30,11 @@ COUNTER_PX = 128    # counters are counted at this size, as `fontgen eval` count
 
 
 def close(ink: np.ndarray, size: int) -> np.ndarray:
-    """uint8 ink maps [N, S, S], at the ink level they are traced at, closed by a size × size square
-    (size 1: unchanged): paper the closing of the half-ink mask fills becomes full ink, the rest stays
-    as drawn. Pockets it encloses that hold no paper (every pixel over `vectorize`'s paper level) are
-    inked too: the tracer fills such a pocket as a smudge, and the font's check would report it."""
+    """uint8 ink maps [N, S, S], at the ink level they are traced at, with their open boxes closed by a
+    size × size square (size 1: unchanged). Of the paper the closing of the half-ink mask fills, the
+    pieces that border a counter it made become full ink (`_closing_boxes`); the rest of the glyph stays
+    as drawn. Pockets left that hold no paper (every pixel over `vectorize`'s paper level) are inked
+    too: the tracer fills such a pocket as a smudge, and the font's check would report it."""
     if int(size) != size or size < 1:
         raise ValueError(f"closing size {size} is not a whole number of pixels from 1")
     if size == 1 or not len(ink):
@@ -45,9 +46,32 @@ def close(ink: np.ndarray, size: int) -> np.ndarray:
         # The erosion's anchor mirrors the dilation's, so an even square closes in place (OpenCV's
         # MORPH_CLOSE keeps one anchor and shifts the result by a pixel).
         closed = cv2.erode(cv2.dilate(mask, kernel, anchor=(a, a)), kernel, anchor=(size - 1 - a, size - 1 - a))
-        glyph[closed > mask] = 255
+        glyph[_closing_boxes(mask, closed)] = 255
         glyph[_pockets(glyph)] = 255
     return out
+
+
+def _closing_boxes(mask: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """bool [S, S]: the closing's new ink that borders a counter it made. Ink that only fills a notch or
+    the slit between two strokes (no counter behind it) is left out: it would blot a dense component."""
+    new = (closed > mask).view(np.uint8)
+    if not new.any():
+        return new.astype(bool)
+    made = _enclosed(closed == 0) & ~_enclosed(mask == 0)
+    n, labels = cv2.connectedComponents(new, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[labels[cv2.dilate(made.view(np.uint8), np.ones((3, 3), np.uint8)) > 0]] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def _enclosed(paper: np.ndarray) -> np.ndarray:
+    """bool [S, S]: `paper` pixels in 4-connected regions that do not reach the map's edge."""
+    n, labels = cv2.connectedComponents(paper.view(np.uint8), connectivity=4)
+    inside = np.ones(n, bool)
+    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    inside[0] = False                                    # label 0 is the ink
+    return inside[labels]
 
 
 def _pockets(glyph: np.ndarray) -> np.ndarray:
