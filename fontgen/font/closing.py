@@ -47,7 +47,7 @@ def close(ink: np.ndarray, size: int) -> np.ndarray:
         # MORPH_CLOSE keeps one anchor and shifts the result by a pixel).
         closed = cv2.erode(cv2.dilate(mask, kernel, anchor=(a, a)), kernel, anchor=(size - 1 - a, size - 1 - a))
         glyph[_closing_boxes(mask, closed)] = 255
-        glyph[_pockets(glyph)] = 255
+        glyph[_enclosed(glyph < inklevel.HALF, clear=glyph < PAPER)] = 255  # pockets: smudges to the tracer
     return out
 
 
@@ -65,23 +65,16 @@ def _closing_boxes(mask: np.ndarray, closed: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _enclosed(paper: np.ndarray) -> np.ndarray:
-    """bool [S, S]: `paper` pixels in 4-connected regions that do not reach the map's edge."""
+def _enclosed(paper: np.ndarray, clear: np.ndarray | None = None) -> np.ndarray:
+    """bool [S, S]: `paper` pixels in 4-connected regions that do not reach the map's edge (and, with
+    `clear`, hold no `clear` pixel)."""
     n, labels = cv2.connectedComponents(paper.view(np.uint8), connectivity=4)
     inside = np.ones(n, bool)
     inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    if clear is not None:
+        inside[labels[clear & paper]] = False
     inside[0] = False                                    # label 0 is the ink
     return inside[labels]
-
-
-def _pockets(glyph: np.ndarray) -> np.ndarray:
-    """bool [S, S]: enclosed paper at half ink whose region holds no pixel under the tracer's paper level."""
-    n, labels = cv2.connectedComponents((glyph < inklevel.HALF).view(np.uint8), connectivity=4)
-    pocket = np.ones(n, bool)
-    pocket[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
-    pocket[labels[glyph < PAPER]] = False
-    pocket[0] = False                                    # label 0 is the ink
-    return pocket[labels]
 
 
 def counters(ink: np.ndarray, side: int = COUNTER_PX) -> np.ndarray:
@@ -103,7 +96,7 @@ def fit(generated: np.ndarray, real: np.ndarray, level: int | None = None, size:
     want = counters(real)
     best: tuple[int, int, int] | None = None
     for s in sizes:
-        v = inklevel.fit(close(generated, s), real, levels)   # the closing commutes with the levels curve
+        v = inklevel.fit(generated, real, levels, finish=lambda ink: close(ink, s))
         lost = int(np.maximum(want - counters(close(inklevel.adjust(generated, v), s)), 0).sum())
         if best is None or lost <= best[0] - EVIDENCE:
             best = (lost, s, v)

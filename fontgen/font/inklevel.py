@@ -66,11 +66,13 @@ def drawn(ink: np.ndarray, level: int) -> np.ndarray:
     return as_traced(adjust(ink, level))
 
 
-def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVELS) -> int:
+def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVELS, finish=None) -> int:
     """The level in `levels` at which the traced glyphs hold as much ink as the real ones of the same
-    characters, traced the same way."""
+    characters, traced the same way; `finish` (ink maps → ink maps) is what is done to the glyphs
+    between the levels curve and the tracer (`closing.close`)."""
     if len(generated) != len(real) or not len(real):
         raise ValueError(f"need matching, non-empty stacks, got {len(generated)} and {len(real)}")
+    finish = finish or (lambda ink: ink)
     target = float(as_traced(real).sum(dtype=np.float64))
-    ink = {v: float(drawn(generated, v).sum(dtype=np.float64)) for v in levels}
+    ink = {v: float(as_traced(finish(adjust(generated, v))).sum(dtype=np.float64)) for v in levels}
     return min(levels, key=lambda v: abs(math.log((ink[v] + 1.0) / (target + 1.0))))  # first of equals
