@@ -51,7 +51,7 @@ class InkLevel(click.ParamType):
 
 
 class Closing(click.ParamType):
-    """`auto` (None: fit to the writer's samples) or the size of the closing that joins strokes, 1..3 px (1 = none)."""
+    """`auto` (None: fit to the writer's samples) or the closing that joins strokes, 1..3 px (1 = none)."""
 
     name = "auto|1|2|3"
 
@@ -60,7 +60,7 @@ class Closing(click.ParamType):
             return None
         if value in (1, 2, 3) or value in ("1", "2", "3"):
             return int(value)
-        self.fail(f"{value!r} is neither 'auto' nor a closing size of 1, 2 or 3 px (1 = strokes as drawn)", param, ctx)
+        self.fail(f"{value!r} is neither 'auto' nor a closing of 1, 2 or 3 px (1 = strokes as drawn)", param, ctx)
 
 
 CHARSET_HELP = ("Characters to cover: gb2312 (6,763 hanzi), gb2312-1 (level 1, 3,755), gb2312-2 (level 2, 3,008), "
@@ -532,7 +532,8 @@ def eval_cmd(ctx, model, data, split, refs, max_chars, seed, out, no_ocr, device
 
 
 PRODUCT_ONLY = {"split": "--split", "max_chars": "--chars", "no_ocr": "--no-ocr", "weight": "--weight",
-                "closing_size": "--closing", "record": "--record", "adapt": "--adapt", "superres": "--sr", "hires": "--counters-data"}
+                "closing_size": "--closing", "record": "--record", "adapt": "--adapt", "superres": "--sr",
+                "hires": "--counters-data"}
 
 
 def _eval_seed(ctx, model, data, refs, seed, out, device, recognizer_path, force) -> None:

@@ -82,7 +82,8 @@ def counters(ink: np.ndarray, side: int = COUNTER_PX) -> np.ndarray:
     return np.array([topology.topology(g).holes for g in inklevel.as_traced(ink, side)], np.int64)
 
 
-def fit(generated: np.ndarray, real: np.ndarray, level: int | None = None, size: int | None = None) -> tuple[int, int]:
+def fit(generated: np.ndarray, real: np.ndarray, level: int | None = None,
+        size: int | None = None) -> tuple[int, int]:
     """(closing size, ink level) for generated glyphs of the characters in `real`, the writer's own; a
     `level` or `size` given is kept as it is.
 

@@ -87,8 +87,9 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
     """Make a font of `charset` in the hand of the writer whose samples are in `samples_dir`.
 
     `weight` is the ink level the generated glyphs are traced at (128 = half ink, higher thins,
-    `fontgen.font.inklevel`); None fits it to the writer's samples. `closing_size` is the square that joins
-    the generated strokes (`fontgen.font.closing`, 1 = none); None fits it with the weight. `adapt` (off, fast, full) tunes the model to
+    `fontgen.font.inklevel`); None fits it to the writer's samples. `closing_size` is the square that
+    joins the generated strokes (`fontgen.font.closing`, 1 = none); None fits it with the weight.
+    `adapt` (off, fast, full) tunes the model to
     the samples first (`fontgen.model.adapt`, needs torch), drawing everything from `seed`. `superres`
     runs the model's super-resolution stage when it has one. `info`
     (`metadata.FontInfo`) overrides the naming made from `name`.

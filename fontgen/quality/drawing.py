@@ -1,7 +1,8 @@
 """How `fontgen eval` draws generated glyphs, and the counters-kept figure.
 
 A generated glyph is measured as the font draws it: its joins closed and traced at its ink level, both
-fitted to the references as make-font fits them to the samples (`fontgen.font.closing`), super-resolved first when the model has an SR stage and it is asked for (`fontgen.model.superres`, as
+fitted to the references as make-font fits them to the samples (`fontgen.font.closing`), super-resolved
+first when the model has an SR stage and it is asked for (`fontgen.model.superres`, as
 make-font's --sr). Its enclosed counters are counted at `metrics.COUNTER_PX` and compared with the
 same writer's real glyphs at that size (`metrics.counters_kept`).
 """
@@ -42,7 +43,8 @@ class Drawing:
 
         return closing.fit(generated, real, self.level, self.closing)
 
-    def draw(self, glyphs: np.ndarray, size: int, level: int, guides: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def draw(self, glyphs: np.ndarray, size: int, level: int,
+             guides: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(glyphs as drawn at their own size, the same at `metrics.COUNTER_PX`): joins closed by `size`,
         traced at ink `level`."""
         import cv2

@@ -84,7 +84,8 @@ def markdown(result: dict) -> str:
             lines.append(
                 f"| {w['writer']} | {w['kind']} | {w['chars']} ({w['unseen_chars']}) | {r} "
                 f"| {pair(m['critic_ra'], w['real']['critic_ra'])} | {pair(m['ocr_ra'], w['real']['ocr_ra'])} "
-                f"| {fmt(m['style_gain']['all'])} | {near_text} | {fmt(m.get('ink_level'), 0)} / {fmt(m.get('closing'), 0)} "
+                f"| {fmt(m['style_gain']['all'])} | {near_text} "
+                f"| {fmt(m.get('ink_level'), 0)} / {fmt(m.get('closing'), 0)} "
                 f"| {fmt(m.get('weight_ratio'), 2)} | {fmt(m.get('edge_ratio'), 2)} "
                 f"| {fmt(m.get('specks'), 2)} / {fmt(w['real'].get('specks'), 2)} | {fmt(m['fid'], 1)} "
                 f"| {fmt((m.get('counters_kept') or {}).get('ratio'))} "

@@ -2,8 +2,9 @@
 
 For every held-out writer of a dataset and every reference count R, R of the writer's glyphs are the
 references, the model writes up to N other characters of the writer (the manifest's unseen
-characters included) and the result, as the font make-font builds would draw it (joins closed and traced
-at the ink level, both fitted to the references, `fontgen.font.closing`), is compared with the writer's real glyphs:
+characters included) and the result, as the font make-font builds would draw it (joins closed and
+traced at the ink level, both fitted to the references, `fontgen.font.closing`), is compared with the
+writer's real glyphs:
 
 - legibility: top-1 accuracy (RA) of the project's OCR critic and of PP-OCRv5 (never trained here),
   on generated, real and template glyphs;
@@ -390,7 +391,8 @@ def evaluate(model_dir: str | Path | None, data: str | Path, out: str | Path, sp
             "data": {"folder": str(data), "manifest_sha256": modelfiles.sha256_file(data / dataset_layout.MANIFEST),
                      "split": split},
             "settings": {"refs": list(refs), "max_chars": max_chars, "seed": seed,
-                         "weight": "auto" if weight is None else weight, "closing": closing or "auto", "adapt": adapt,
+                         "weight": "auto" if weight is None else weight, "closing": closing or "auto",
+                         "adapt": adapt,
                          "super_resolution": drawing.sr is not None, "counters_data": str(hires) if hires else None},
             "recognizers": {
                 "critic": readers.critic.name if readers.critic else None,
