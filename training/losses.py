@@ -102,9 +102,7 @@ def counter_mask(targets: torch.Tensor, ring: int) -> torch.Tensor:
     out = np.zeros(ink.shape, np.float32)
     for i, mask in enumerate(ink):
         labels = topology.Labels.of(mask)
-        paper = np.arange(labels.n) >= labels.n_ink
-        paper[labels.n_ink:] &= ~labels.paper_border()
-        hole = paper & (labels.areas() >= least)
+        hole = labels.holes() & (labels.areas() >= least)
         if hole.any():
             out[i] = cv2.dilate(hole[labels.regions].view(np.uint8), kernel)
     return torch.from_numpy(out)[:, None].to(targets)

@@ -12,7 +12,7 @@ evidence, so a hand whose joins the model already draws is left as drawn, and a 
 small counters a closing would fill keeps them.
 
     size, level = fit(gen.glyphs(style, sample_inputs), sample_refs)
-    glyphs = close(inklevel.adjust(gen.glyphs(style, inputs), level), size)
+    glyphs = finish(gen.glyphs(style, inputs), size, level)     # what the tracer gets
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fontgen.font.vectorize import TraceOptions
 SIZES = (1, 2, 3)   # candidates in pixels of the generated bitmap; 1 = as drawn, first so ties keep it
 EVIDENCE = 2        # a larger closing must win back this many more of the samples' counters than a smaller one
 PAPER = TraceOptions().paper  # a counter holds a pixel under this ink level; a pocket without one is a smudge
-COUNTER_PX = 128    # counters are counted at this size, as `fontgen eval` counts them (quality.metrics)
+COUNTER_PX = 128    # counters are counted at this size (`fontgen eval` too: quality.metrics)
 
 
 def close(ink: np.ndarray, size: int) -> np.ndarray:
@@ -51,6 +51,11 @@ def close(ink: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def finish(ink: np.ndarray, size: int, level: int) -> np.ndarray:
+    """Generated glyphs as they go to the tracer: moved to ink `level` (`inklevel.adjust`), then closed."""
+    return close(inklevel.adjust(ink, level), size)
+
+
 def _closing_boxes(mask: np.ndarray, closed: np.ndarray) -> np.ndarray:
     """bool [S, S]: the closing's new ink that borders a counter it made. Ink that only fills a notch or
     the slit between two strokes (no counter behind it) is left out: it would blot a dense component."""
@@ -66,15 +71,13 @@ def _closing_boxes(mask: np.ndarray, closed: np.ndarray) -> np.ndarray:
 
 
 def _enclosed(paper: np.ndarray, clear: np.ndarray | None = None) -> np.ndarray:
-    """bool [S, S]: `paper` pixels in 4-connected regions that do not reach the map's edge (and, with
-    `clear`, hold no `clear` pixel)."""
-    n, labels = cv2.connectedComponents(paper.view(np.uint8), connectivity=4)
-    inside = np.ones(n, bool)
-    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    """bool [S, S]: `paper` pixels in regions that do not reach the map's edge (`topology.Labels`) and,
+    with `clear`, hold no `clear` pixel."""
+    labels = topology.Labels.of(~paper)
+    inside = labels.holes()
     if clear is not None:
-        inside[labels[clear & paper]] = False
-    inside[0] = False                                    # label 0 is the ink
-    return inside[labels]
+        inside[labels.regions[clear & paper]] = False
+    return inside[labels.regions]
 
 
 def counters(ink: np.ndarray, side: int = COUNTER_PX) -> np.ndarray:
@@ -98,7 +101,7 @@ def fit(generated: np.ndarray, real: np.ndarray, level: int | None = None,
     best: tuple[int, int, int] | None = None
     for s in sizes:
         v = inklevel.fit(generated, real, levels, finish=lambda ink: close(ink, s))
-        lost = int(np.maximum(want - counters(close(inklevel.adjust(generated, v), s)), 0).sum())
+        lost = int(np.maximum(want - counters(finish(generated, s, v)), 0).sum())
         if best is None or lost <= best[0] - EVIDENCE:
             best = (lost, s, v)
     return best[1], best[2]

@@ -61,18 +61,18 @@ def as_traced(ink: np.ndarray, side: int | None = None) -> np.ndarray:
     return out
 
 
-def drawn(ink: np.ndarray, level: int) -> np.ndarray:
-    """Generated glyphs as the font draws them when traced at `level`."""
-    return as_traced(adjust(ink, level))
+def drawn(ink: np.ndarray, level: int, finish=None) -> np.ndarray:
+    """Generated glyphs as the font draws them when traced at `level`; `finish` (ink maps → ink maps) is
+    what is done to them between the levels curve and the tracer (`closing.close`)."""
+    adjusted = adjust(ink, level)
+    return as_traced(finish(adjusted) if finish else adjusted)
 
 
 def fit(generated: np.ndarray, real: np.ndarray, levels: tuple[int, ...] = LEVELS, finish=None) -> int:
     """The level in `levels` at which the traced glyphs hold as much ink as the real ones of the same
-    characters, traced the same way; `finish` (ink maps → ink maps) is what is done to the glyphs
-    between the levels curve and the tracer (`closing.close`)."""
+    characters, traced the same way; `finish` as in `drawn`."""
     if len(generated) != len(real) or not len(real):
         raise ValueError(f"need matching, non-empty stacks, got {len(generated)} and {len(real)}")
-    finish = finish or (lambda ink: ink)
     target = float(as_traced(real).sum(dtype=np.float64))
-    ink = {v: float(as_traced(finish(adjust(generated, v))).sum(dtype=np.float64)) for v in levels}
+    ink = {v: float(drawn(generated, v, finish).sum(dtype=np.float64)) for v in levels}
     return min(levels, key=lambda v: abs(math.log((ink[v] + 1.0) / (target + 1.0))))  # first of equals

@@ -129,7 +129,7 @@ def make_font(samples_dir: str | Path, out, *, ttf: str | Path | None = None, we
     t0 = time.perf_counter()
     size, weight = closing.fit_to_samples(gen, style, writer, own, weight, closing_size)
     inputs = gen.inputs(tpl.ink, tpl.chars)[todo]
-    made = closing.close(inklevel.adjust(gen.glyphs(style, inputs, batch=batch, progress=progress), weight), size)
+    made = closing.finish(gen.glyphs(style, inputs, batch=batch, progress=progress), size, weight)
     seconds["generate"] = time.perf_counter() - t0
     made, resolution = super_resolve(gen, made, tpl, todo, face, superres, seconds, progress)
 

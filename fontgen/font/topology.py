@@ -72,6 +72,12 @@ class Labels:
         """int [n]: pixels per label."""
         return np.bincount(self.regions.ravel(), minlength=self.n)
 
+    def holes(self) -> np.ndarray:
+        """bool [n]: the labels that are enclosed paper (paper regions that do not reach the map's edge)."""
+        hole = np.zeros(self.n, bool)
+        hole[self.n_ink:] = ~self.paper_border()
+        return hole
+
     def paper_border(self) -> np.ndarray:
         """bool [paper regions]: those that touch the map's edge (the outside, not holes)."""
         r = self.regions

@@ -51,7 +51,7 @@ class Drawing:
 
         from fontgen.font import closing, inklevel
 
-        adjusted = closing.close(inklevel.adjust(glyphs, level), size)
+        adjusted = closing.finish(glyphs, size, level)
         if self.sr is None:
             return inklevel.as_traced(adjusted), inklevel.as_traced(adjusted, metrics.COUNTER_PX)
         hi = inklevel.as_traced(self.sr.run(adjusted, guides))

@@ -22,9 +22,10 @@ import cv2
 import numpy as np
 
 from fontgen import raster
+from fontgen.font import closing
 
 STYLE_SIZE = 64
-COUNTER_PX = 128      # counters are counted on glyphs drawn at this size
+COUNTER_PX = closing.COUNTER_PX  # counters are counted on glyphs drawn at this size
 DENSE_COUNTERS = 3    # characters whose real glyph has at least this many counters count
 SPECK_FRACTION = 1e-3  # an ink fragment under this share of the frame (4 px at 64 px) is a speck, not a dot
 SSIM_SIGMA = 1.5

@@ -264,8 +264,7 @@ def _model_png(model: str | Path | None, samples_dir: str | Path, text: str, wid
         style = gen.style(writer.refs)
         size, level = closing.fit_to_samples(gen, style, writer, tpl)
         inputs = gen.inputs(tpl.ink, tpl.chars)[[index[c] for c in todo]]
-        made = gen.glyphs(style, inputs, progress=False)
-        made = inklevel.as_traced(closing.close(inklevel.adjust(made, level), size))
+        made = inklevel.as_traced(closing.finish(gen.glyphs(style, inputs, progress=False), size, level))
         glyphs.update(zip(todo, made))
         placements.update((c, tpl.placement[c]) for c in todo)
     for i, ch in enumerate(writer.chars):
