@@ -68,7 +68,7 @@ def bench_size(size: int, workers: int | None, keep: Path) -> dict:
 
     def trace(flavours, n_workers=workers):
         return vectorize.trace_many(glyphs, frames, workers=n_workers, progress=False,
-                                    finish=partial(build.prepare_glyph, flavours=flavours))
+                                    finish=partial(build.prepare_glyphs, flavours=flavours))
 
     traced, vec_s = timed(lambda: trace(("otf",)))
     otf, otf_s = timed(lambda: build.compile_otf(traced, build.FontInfo("Bench Serif")))

@@ -37,7 +37,7 @@ def test_universal_profile_has_no_fail(tmp_path, flavour):
     tpl = templates.render(CHARS, size=64)
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     traced = vectorize.trace_many(dict(zip(tpl.chars, tpl.ink)), frames, workers=1, progress=False,
-                                  finish=partial(build.prepare_glyph, flavours=(flavour,)))
+                                  finish=partial(build.prepare_glyphs, flavours=(flavour,)))
     compile_font = build.compile_otf if flavour == "otf" else build.compile_ttf
     font = tmp_path / f"Hand.{flavour}"
     font.write_bytes(compile_font(traced, build.FontInfo("Test Hand", family_zh="测试手写")))

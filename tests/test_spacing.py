@@ -22,7 +22,7 @@ def fonts():
     tpl = templates.render(CHARS, size=64)
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     traced = vectorize.trace_many(dict(zip(tpl.chars, tpl.ink)), frames, workers=1, progress=False,
-                                  finish=partial(build.prepare_glyph, flavours=("otf", "ttf")))
+                                  finish=partial(build.prepare_glyphs, flavours=("otf", "ttf")))
     info = build.FontInfo("Test Hand")
     return {"otf": build.compile_otf(traced, info), "ttf": build.compile_ttf(traced, info)}
 

@@ -134,7 +134,7 @@ def noto_font():
     glyphs = dict(zip(tpl.chars, tpl.ink))
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     traced = vectorize.trace_many(glyphs, frames, workers=1, progress=False,
-                                  finish=partial(build.prepare_glyph, flavours=("otf",)))
+                                  finish=partial(build.prepare_glyphs, flavours=("otf",)))
     return glyphs, frames, build.compile_otf(traced)
 
 

@@ -19,7 +19,7 @@ def built():
     glyphs = dict(zip(tpl.chars, tpl.ink))
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     traced = vectorize.trace_many(glyphs, frames, workers=1, progress=False,
-                                  finish=partial(build.prepare_glyph, flavours=("otf",)))
+                                  finish=partial(build.prepare_glyphs, flavours=("otf",)))
     return glyphs, frames, traced, build.compile_otf(traced)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fontgen import raster, templates
-from fontgen.font import potrace_lib, vectorize
+from fontgen.font import build, potrace_lib, quadratic, vectorize
 
 
 def ring(size=64, outer=(8, 8, 56, 56), inner=(24, 24, 40, 40)) -> np.ndarray:
@@ -96,8 +96,8 @@ def test_binarize_rejects_non_square_or_float_input():
         vectorize.binarize(np.zeros((64, 64), np.float32))
 
 
-def _count_contours(key, outline):
-    return key, len(outline.contours)
+def _count_contours(keys, outlines):
+    return [(key, len(outline.contours)) for key, outline in zip(keys, outlines)]
 
 
 def test_trace_many_in_workers_matches_in_process_and_keeps_order():
@@ -182,3 +182,9 @@ def test_glyf_records_are_byte_identical_to_fonttools():
     ]
     for outline in outlines:
         assert ttglyph.encode(outline) == fonttools_glyf(outline)
+    # The same glyphs as a worker chunk, their cubics converted in one batch (`quadratic.BATCH` or more).
+    assert sum(len(ttglyph.cubics(outline)) for outline in outlines) >= quadratic.BATCH
+    batched = build.prepare_glyphs([str(i) for i in range(len(outlines))], outlines, ("otf", "ttf"))
+    for outline, data in zip(outlines, batched):
+        record = data.glyf
+        assert (record.data, record.bounds, record.points, record.contours) == fonttools_glyf(outline)

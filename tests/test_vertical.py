@@ -20,7 +20,7 @@ def trace():
     tpl = templates.render(CHARS, size=64)
     frames = {c: vectorize.PixelFrame.content(64, tpl.placement[c]) for c in tpl.chars}
     return vectorize.trace_many(dict(zip(tpl.chars, tpl.ink)), frames, workers=1, progress=False,
-                                finish=partial(build.prepare_glyph, flavours=("otf", "ttf")))
+                                finish=partial(build.prepare_glyphs, flavours=("otf", "ttf")))
 
 
 @pytest.fixture(scope="module")

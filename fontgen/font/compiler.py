@@ -83,7 +83,7 @@ class FontCompiler:
     entries: list[Entry] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    flavour: ClassVar[str]           # "otf" or "ttf", as `build.prepare_glyph` names it
+    flavour: ClassVar[str]           # "otf" or "ttf", as `build.prepare_glyphs` names it
     is_ttf: ClassVar[bool]           # FontBuilder's switch between the two table sets
     program: ClassVar[str]           # the GlyphData field that holds this flavour's compiled glyph
     table_stages: ClassVar[tuple[str, ...]] = (

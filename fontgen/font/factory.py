@@ -166,7 +166,7 @@ def build_font(glyphs: dict[str, np.ndarray], out, *, ttf: Path | None = None, w
     t0 = time.perf_counter()
     frames = _frames(glyphs, placements, layout, margins)
     traced = vectorize.trace_many(glyphs, frames, options=options,
-                                  finish=partial(build.prepare_glyph, flavours=flavours),
+                                  finish=partial(build.prepare_glyphs, flavours=flavours),
                                   workers=workers, progress=progress)
     seconds["trace"] = time.perf_counter() - t0
 

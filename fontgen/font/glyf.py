@@ -1,6 +1,6 @@
 """The TrueType flavour (`.ttf`): cu2qu quadratic glyf records, maxp, and unhinted rendering help.
 
-    record = glyf_record(outline)                  # per glyph, in `trace_many`'s workers
+    record = glyf_record(outline)                  # per glyph (batched in `build.prepare_glyphs`)
     ttf = GlyfCompiler(glyphs, FontInfo("My Hand")).compile()
 """
 
@@ -21,9 +21,10 @@ from fontgen.font.vectorize import Outline
 PREP_ASSEMBLY = ["PUSHW[ ]", "511", "SCANCTRL[ ]", "PUSHB[ ]", "4", "SCANTYPE[ ]"]
 
 
-def glyf_record(outline: Outline) -> GlyfRecord:
-    """cu2qu-converted, direction-reversed TrueType glyph, compiled (`ttglyph.encode`: fontTools' bytes)."""
-    data, bounds, points, contours = ttglyph.encode(outline)
+def glyf_record(outline: Outline, splines=None) -> GlyfRecord:
+    """cu2qu-converted, direction-reversed TrueType glyph, compiled (`ttglyph.encode`: fontTools' bytes);
+    `splines` are its cubics' quadratics where the caller converted many glyphs' at once."""
+    data, bounds, points, contours = ttglyph.encode(outline, splines)
     return GlyfRecord(data, bounds, points, contours)
 
 

@@ -1,6 +1,6 @@
 """One traced glyph ready for assembly: its outline, exact bounds and pre-compiled programs.
 
-`build.prepare_glyph` makes a `GlyphData` per glyph in `trace_many`'s worker processes, so the
+`build.prepare_glyphs` makes a `GlyphData` per glyph in `trace_many`'s worker processes, so the
 compilers only concatenate bytes. The bounds are computed here once (fontTools' recalculation is
 switched off at save time), with the same arithmetic as fontTools' BoundsPen.
 """

@@ -199,7 +199,7 @@ def _reversed(start: Point, segments: list[Segment]) -> tuple[Point, tuple[Segme
 @dataclass(frozen=True)
 class _Job:
     options: TraceOptions
-    finish: Callable[[str, Outline], object] | None
+    finish: Callable[[list[str], list[Outline]], list] | None
 
 
 _JOB: _Job | None = None
@@ -211,21 +211,20 @@ def _set_job(job: _Job) -> None:
 
 
 def _trace_chunk(items: list[tuple[str, np.ndarray, PixelFrame]]) -> list[object]:
-    out = []
-    for key, ink, frame in items:
-        outline = trace(ink, frame, _JOB.options)
-        out.append(_JOB.finish(key, outline) if _JOB.finish else outline)
-    return out
+    outlines = [trace(ink, frame, _JOB.options) for _, ink, frame in items]
+    return _JOB.finish([key for key, _, _ in items], outlines) if _JOB.finish else outlines
 
 
 def trace_many(glyphs: dict[str, np.ndarray], frames: dict[str, PixelFrame], *,
                options: TraceOptions = TraceOptions(),
-               finish: Callable[[str, Outline], object] | None = None,
+               finish: Callable[[list[str], list[Outline]], list] | None = None,
                workers: int | None = None, progress: bool = True) -> dict[str, object]:
-    """Trace every glyph; returns {key: Outline} or {key: finish(key, outline)}, in the input order.
+    """Trace every glyph; returns {key: Outline} or {key: what `finish` made of it}, in the input order.
 
-    `workers=None` uses every core; `workers=1` stays in this process. `finish` must be picklable
-    (a module-level function or a functools.partial of one).
+    `finish(keys, outlines)` runs on each chunk of glyphs in the workers and returns one result per
+    glyph (a chunk at once, so per-glyph work can be batched). `workers=None` uses every core;
+    `workers=1` stays in this process. `finish` must be picklable (a module-level function or a
+    functools.partial of one).
     """
     items = [(key, glyphs[key], frames[key]) for key in glyphs]
     results = parallel.map_chunks(_trace_chunk, items, workers=workers, init=_set_job,
