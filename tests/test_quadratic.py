@@ -48,3 +48,15 @@ def test_random_and_degenerate_cubics_get_cu2qus_splines(scale):
 def test_small_and_empty_batches():
     _same(np.zeros((0, 4, 2)))
     _same(np.array([[[0, 0], [10, 40], [50, 40], [60, 0]]], np.float64))
+
+
+def test_cubics_whose_error_test_runs_long_go_to_fonttools(monkeypatch):
+    """A cubic whose breadth-first error test is still undecided after MAX_DEPTH levels is left to
+    fontTools (with the real depth this never happens on traced glyphs); the result is unchanged."""
+    cubics = np.round(np.random.default_rng(5).normal(0, 5, (2000, 4, 2)))
+    assert quadratic.splines(cubics, CU2QU_MAX_ERR)[1].max() <= quadratic.N_HERE  # all solved here, normally
+    handed = []
+    monkeypatch.setattr(quadratic, "curve_to_quadratic", lambda c, e: handed.append(c) or curve_to_quadratic(c, e))
+    monkeypatch.setattr(quadratic, "MAX_DEPTH", 1)
+    _same(cubics)
+    assert handed

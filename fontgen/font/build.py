@@ -27,7 +27,7 @@ def prepare_glyphs(keys: list[str], outlines: list[Outline], flavours: tuple[str
     """Everything per glyph the compilers need, for a chunk of glyphs: `trace_many`'s `finish`, run in
     its workers. The TrueType quadratics of the whole chunk are converted in one batch."""
     splines = [None] * len(outlines)
-    if "ttf" in flavours:
+    if "ttf" in flavours and outlines:
         cubics = [ttglyph.cubics(outline) for outline in outlines]
         offcurve, counts = quadratic.splines(np.concatenate(cubics), CU2QU_MAX_ERR)
         n_cubics = np.cumsum([len(c) for c in cubics])

@@ -4,10 +4,11 @@
 
 fontTools' route (Cu2QuPen → ReverseContourPen → TTGlyphPen → `dropImpliedOnCurvePoints` →
 `Glyph.compile`) spent two thirds of the tracing stage in per-point Python: the implied-point test
-alone builds three `Vector`s per on-curve point. Here only the cubic → quadratic conversion stays
-per segment (cu2qu's compiled `curve_to_quadratic`, the same call the pen makes); reversal, implied
-on-curve dropping, rounding, bounds and the flag/delta packing (`compileDeltasGreedy`) work on whole
-glyphs in numpy. tests/test_vectorize.py compares the bytes with fontTools' route.
+alone builds three `Vector`s per on-curve point. Here the cubic → quadratic conversion is cu2qu's
+arithmetic on all of a glyph's cubics, or a worker chunk's (`quadratic.splines`, the same floats the
+pen gets); reversal, implied on-curve dropping, rounding, bounds and the flag/delta packing
+(`compileDeltasGreedy`) work on whole glyphs in numpy. tests/test_vectorize.py compares the bytes with
+fontTools' route.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+
 from fontgen.font import quadratic
 from fontgen.font.constants import CU2QU_MAX_ERR
 
@@ -117,7 +119,7 @@ def encode(outline, splines: tuple[np.ndarray, np.ndarray] | None = None
     offcurve = [flat[a:b] for a, b in zip([0, *stops], stops)]
     pts: list = []
     on: list = []
-    ends = []
+    ends: list[int] = []
     at = 0
     for start, segments in outline.contours:
         cp, co, at = _contour_points(start, segments, offcurve, at)
