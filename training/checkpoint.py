@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from fontgen.errors import InputError
+from training import config
 from training.config import CriticConfig, ModelConfig
 from training.models import Critic, Generator, build_critic, build_generator
 
@@ -35,6 +36,16 @@ def last_in(out_dir: Path, resume: bool) -> Path:
         raise InputError("the run folder already has checkpoints", out_dir,
                          "pass --resume to continue it, or choose another --out")
     return last
+
+
+def open_run(cfg, out_dir: Path, last: Path, rt, log) -> None:
+    """Make the run folder and record the run: the resolved config (logged and as config.yaml), the
+    processes, where checkpoints go. Called by the master process only."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log(f"resolved config:\n{config.dump(cfg)}")
+    log(rt.describe())
+    (out_dir / "config.yaml").write_text(config.dump(cfg))
+    log(f"checkpoints: {out_dir}/NNNNNN.pth and {last}")
 
 
 def save(state: dict, out_dir: Path, iteration: int, keep: int = 3) -> Path:

@@ -70,11 +70,7 @@ def _train(cfg, data_dir, out_dir, resume, rt, log, on_iteration):
         raise InputError(f"critic.batch {cc.batch} does not split over {rt.world} processes")
     datasets.check(data_dir)  # a wrong --data is refused before the run folder is made
     if rt.master:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        log(f"resolved config:\n{config.dump(cfg)}")
-        log(rt.describe())
-        (out_dir / "config.yaml").write_text(config.dump(cfg))
-        log(f"checkpoints: {out_dir}/NNNNNN.pth and {last}")
+        checkpoint.open_run(cfg, out_dir, last, rt, log)
         datasets.load_split(data_dir, "train")
         datasets.load_split(data_dir, "template")
     rt.barrier()

@@ -105,11 +105,8 @@ def _train(cfg, data_dir, ocr_path, out_dir, resume, rt, log, on_iteration):
     state = checkpoint.load(last, map_location=dev) if resume else None
     datasets.check(data_dir)  # a wrong --data is refused before the run folder is made
     if rt.master:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        log(f"resolved config:\n{config.dump(cfg)}")
-        log(rt.describe())
-        (out_dir / "config.yaml").write_text(config.dump(cfg))
-        log(f"checkpoints: {out_dir}/NNNNNN.pth and {last}\nsamples:     {out_dir / 'samples'}/NNNNNN.png")
+        checkpoint.open_run(cfg, out_dir, last, rt, log)
+        log(f"samples:     {out_dir / 'samples'}/NNNNNN.png")
 
     train, sampler, make_sampler = load_data(cfg, data_dir, rt, seed=tc.seed * 7919 + rt.rank)
     fixed = make_sampler(10_000 + tc.seed, aug=False).sample()  # the same preview rows every run, unaugmented
