@@ -58,7 +58,7 @@ class Closing(click.ParamType):
     def convert(self, value, param, ctx):
         if value is None or value == "auto":
             return None
-        if value in (1, 2, 3) or value in ("1", "2", "3"):
+        if str(value) in ("1", "2", "3"):
             return int(value)
         self.fail(f"{value!r} is neither 'auto' nor a closing of 1, 2 or 3 px (1 = strokes as drawn)", param, ctx)
 

@@ -5,7 +5,7 @@ import pytest
 from fontTools.cu2qu import curve_to_quadratic
 
 from fontgen import templates
-from fontgen.font import quadratic, ttglyph, vectorize
+from fontgen.font import glyphdata, quadratic, vectorize
 from fontgen.font.constants import CU2QU_MAX_ERR
 
 
@@ -25,7 +25,7 @@ def _same(cubics: np.ndarray, max_err: float = CU2QU_MAX_ERR) -> None:
 
 def test_traced_glyphs_get_cu2qus_splines():
     tpl = templates.render(list("永國蠢鬱醒赢"), 64)
-    cubics = np.concatenate([ttglyph.cubics(vectorize.trace(ink, vectorize.PixelFrame.content(64, tpl.placement[ch])))
+    cubics = np.concatenate([glyphdata.cubics(vectorize.trace(ink, vectorize.PixelFrame.content(64, tpl.placement[ch])))
                              for ink, ch in zip(tpl.ink, tpl.chars)])
     assert len(cubics) >= quadratic.BATCH  # the batched path, not the one-by-one one
     _same(cubics)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fontgen import raster, templates
-from fontgen.font import build, potrace_lib, quadratic, vectorize
+from fontgen.font import build, glyphdata, potrace_lib, quadratic, vectorize
 
 
 def ring(size=64, outer=(8, 8, 56, 56), inner=(24, 24, 40, 40)) -> np.ndarray:
@@ -183,7 +183,7 @@ def test_glyf_records_are_byte_identical_to_fonttools():
     for outline in outlines:
         assert ttglyph.encode(outline) == fonttools_glyf(outline)
     # The same glyphs as a worker chunk, their cubics converted in one batch (`quadratic.BATCH` or more).
-    assert sum(len(ttglyph.cubics(outline)) for outline in outlines) >= quadratic.BATCH
+    assert sum(len(glyphdata.cubics(outline)) for outline in outlines) >= quadratic.BATCH
     batched = build.prepare_glyphs([str(i) for i in range(len(outlines))], outlines, ("otf", "ttf"))
     for outline, data in zip(outlines, batched):
         record = data.glyf

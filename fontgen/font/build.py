@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fontgen.font import quadratic, ttglyph
+from fontgen.font import glyphdata, quadratic
 from fontgen.font.cff import CFFCompiler, charstring_program
 from fontgen.font.compiler import FontInfo
 from fontgen.font.constants import CU2QU_MAX_ERR
@@ -28,7 +28,7 @@ def prepare_glyphs(keys: list[str], outlines: list[Outline], flavours: tuple[str
     its workers. The TrueType quadratics of the whole chunk are converted in one batch."""
     splines = [None] * len(outlines)
     if "ttf" in flavours and outlines:
-        cubics = [ttglyph.cubics(outline) for outline in outlines]
+        cubics = [glyphdata.cubics(outline) for outline in outlines]
         offcurve, counts = quadratic.splines(np.concatenate(cubics), CU2QU_MAX_ERR)
         n_cubics = np.cumsum([len(c) for c in cubics])
         n_points = np.concatenate([[0], np.cumsum(counts)])[n_cubics]

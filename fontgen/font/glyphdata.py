@@ -37,28 +37,32 @@ class GlyphData:
     charstring: bytes | None = None
     glyf: GlyfRecord | None = None
 
+def cubics(outline: Outline) -> np.ndarray:
+    """[N, 4, 2] every cubic segment of the outline with its start point, in contour order."""
+    flat: list[int] = []
+    for start, segments in outline.contours:
+        current = start
+        for seg in segments:
+            if len(seg) == 6:
+                flat += current
+                flat += seg
+            current = seg[-2:]
+    return np.array(flat, np.float64).reshape(-1, 4, 2)  # a flat list converts ~10x faster than nested
+
+
 def outline_bounds(outline: Outline) -> tuple[int, int, int, int] | None:
     """Exact (curve-extrema) bounds, widened to integers as fontTools does for FontBBox; None if empty.
 
     The same arithmetic as fontTools' BoundsPen (`calcCubicBounds`), over all of a glyph's cubics at
     once in numpy: the pen's per-segment Python calls were a fifth of the tracing stage.
     """
-    points, cubics = [], []
-    for start, segments in outline.contours:
-        points.append(start)
-        last = start
-        for seg in segments:
-            end = seg[-2:]
-            points.append(end)
-            if len(seg) == 6:
-                cubics.append((*last, *seg))
-            last = end
+    points = [p for start, segments in outline.contours for p in (start, *(seg[-2:] for seg in segments))]
     if not points:
         return None
     pts = np.asarray(points, np.float64)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    if cubics:
-        c = np.asarray(cubics, np.float64).reshape(-1, 4, 2)  # [n, (p0, p1, p2, p3), (x, y)]
+    c = cubics(outline)  # [n, (p0, p1, p2, p3), (x, y)]
+    if len(c):
         hull_lo, hull_hi = c.min(axis=1), c.max(axis=1)
         bulge = ((hull_lo < lo) | (hull_hi > hi)).any(axis=1)  # control points outside: extrema may count
         if bulge.any():
