@@ -15,7 +15,8 @@ font assembly is its own floor. The optional stages have theirs: adaptation (`--
 budget's Adam steps alone (steps × (folds + 1), each over all samples, without the held-out losses,
 the probe characters' topology or the tuned graph's rebuild); super-resolution (`--sr`, a model with
 `sr.onnx`) = the SR graph on onnxruntime alone, guides rendered beforehand. Prints a table (median run of each code) and writes
-bench/results/make_font.json with the date and the load average. The machine is shared: only ratios
+bench/results/make_font.json with the date and the load average, and whether the outline tables of both
+fonts are byte-identical to the base code's. The machine is shared: only ratios
 measured in one run mean much.
 """
 
@@ -214,6 +215,23 @@ def floors(samples: str, charset: str, model: str, weight: int, fonts: dict[str,
     return out
 
 
+OUTLINE_TABLES = ("CFF ", "glyf", "loca", "hmtx", "vmtx")
+
+
+def outline_digest(path: Path) -> str:
+    """SHA-256 over the font's outline and metrics tables (not head or name, which change every build)."""
+    import hashlib
+
+    from fontTools.ttLib import TTFont
+
+    reader = TTFont(path, lazy=True).reader
+    digest = hashlib.sha256()
+    for tag in OUTLINE_TABLES:
+        if tag in reader:
+            digest.update(tag.encode() + reader[tag])
+    return digest.hexdigest()
+
+
 def median_run(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
 
@@ -254,6 +272,8 @@ def main() -> int:
                       + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()), flush=True)
         now = median_run(runs["now"])
         fonts = {flavour: (work / f"now0.{flavour}").read_bytes() for flavour in ("otf", "ttf")}
+        digests = {key: {flavour: outline_digest(work / f"{key}0.{flavour}") for flavour in ("otf", "ttf")}
+                   for key in codes}
         floor = floors(args.samples, args.charset, args.model, now["weight"], fonts, args.adapt, args.sr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -288,6 +308,10 @@ def main() -> int:
           + (", super-resolve = onnxruntime alone" if "super-resolve" in floor else "") + f"; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
           f"at end ({os.cpu_count()} CPUs); peak memory now {now['peak_mb']['main']:.0f} MB main, "
           f"{now['peak_mb']['largest_worker']:.0f} MB largest worker, {now['peak_mb']['all_processes']:.0f} MB all")
+    same = digests["now"] == digests["base"] if "base" in digests else None
+    if same is not None:
+        print(f"outline tables ({', '.join(t.strip() for t in OUTLINE_TABLES)}) of both flavours: "
+              + ("identical to base" if same else "DIFFERENT from base"))
     factory_ratio = rows[-2]["now_vs_floor"]
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -298,7 +322,7 @@ def main() -> int:
         "adapt": args.adapt, "sr": args.sr,
         "base": str(codes.get("base", "")), "repeat": args.repeat,
         "stages": rows, "floors_s": floor,
-        "runs": runs,
+        "runs": runs, "outline_digests": digests, "outlines_identical_to_base": same,
         "targets": {"factory_vs_floor": TARGET_FACTORY_RATIO, "total_s": TARGET_TOTAL_S,
                     "factory_met": factory_ratio is not None and factory_ratio <= TARGET_FACTORY_RATIO,
                     "total_met": now["wall_s"] <= TARGET_TOTAL_S},

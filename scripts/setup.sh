@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_packages=(libpotrace0 fonts-noto-cjk fonts-arphic-gkai00mp fontconfig poppler-utils)
+# gcc, libc6-dev, python3-dev: the C speed-ups of the font factory (setup.py; optional, numpy without them).
+apt_packages=(libpotrace0 fonts-noto-cjk fonts-arphic-gkai00mp fontconfig poppler-utils gcc libc6-dev python3-dev)
 if [ "${1:-}" = "--test" ]; then apt_packages+=(chromium); fi
 
 missing=()
@@ -28,7 +29,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.fontgen-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
+   || [ -n "$(find fontgen -name '*.c' -newer "$stamp")" ]; then
   echo "setup: installing fontgen[cpu,train,dev,eval] into .venv (torch comes from this machine's disk)"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
   .venv/bin/pip install -q -e ".[cpu,train,dev,eval]" 2>&1 | grep -vE "is ignored|^\s*$" || true

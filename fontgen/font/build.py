@@ -7,7 +7,8 @@
 Both entry points run a staged `compiler.FontCompiler` (glyph set and cmap → outlines → tables →
 postprocess); `cff.CFFCompiler` and `glyf.GlyfCompiler` differ only in the outline stages. Per-glyph
 work (charstrings, cu2qu glyf records, bounds) happens in `prepare_glyphs`, which `trace_many` runs in
-its worker processes, so assembling ~6,800 glyphs only concatenates bytes. Metrics are in `constants`.
+its worker processes, so assembling ~6,800 glyphs only concatenates bytes; its encoders run in C
+(`_encode`) where the extension was built, all but the batched splines. Metrics are in `constants`.
 """
 
 from __future__ import annotations
