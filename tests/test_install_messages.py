@@ -4,7 +4,6 @@ the preview's default text, the licence."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -12,34 +11,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from clicheck import run_without
 from fontgen import charsets
 from fontgen.cli import cli
 from fontgen.quality import specimen
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-
-# Runs the CLI in a fresh interpreter in which the modules named in argv[1] cannot be imported: an
-# install without those extras, whatever this virtual environment has.
-WITHOUT = """
-import sys
-
-blocked = sys.argv.pop(1).split(",")
-
-class Blocked:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in blocked:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-sys.meta_path.insert(0, Blocked())
-from fontgen.cli import main
-main(sys.argv[1:], prog_name="fontgen")
-"""
-
-
-def run_without(modules: str, args: list[str], cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", WITHOUT, modules, *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
 
 
 def one_line(proc: subprocess.CompletedProcess) -> str:

@@ -10,11 +10,10 @@ from collections import namedtuple
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw, ImageFont
 
 import evalfixtures as ef
-from clicheck import assert_one_line_error
-from fontgen import outfiles, templates
+from clicheck import assert_one_line_error, write_glyph_folder
+from fontgen import outfiles
 from fontgen.cli import cli
 from fontgen.errors import InputError
 from fontgen.font import factory
@@ -26,15 +25,7 @@ CHARS = "永和我"
 
 @pytest.fixture
 def glyph_dir(tmp_path):
-    face = templates.find_face()
-    font = ImageFont.truetype(str(face.path), 96, index=face.index)
-    folder = tmp_path / "glyphs"
-    folder.mkdir()
-    for ch in CHARS:
-        img = Image.new("L", (96, 96), 255)
-        ImageDraw.Draw(img).text((0, 84), ch, fill=0, font=font, anchor="ls")
-        img.save(folder / f"{ch}.png")
-    return folder
+    return write_glyph_folder(tmp_path / "glyphs", CHARS)
 
 
 @pytest.fixture

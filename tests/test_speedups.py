@@ -6,35 +6,15 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-import subprocess
-import sys
 import sysconfig
 
 import pytest
 from fontTools.ttLib import TTFont
-from PIL import Image, ImageDraw, ImageFont
 
-from fontgen import templates
+from clicheck import run_without, write_glyph_folder
 
 SPEEDUPS = ("fontgen.font._topology", "fontgen.font._encode")
 CHARS = "永和我你的是口回"
-
-# build-font in a fresh interpreter where the named modules cannot be imported (a failed optional build).
-WITHOUT = """
-import sys
-
-blocked = sys.argv.pop(1).split(",")
-
-class Blocked:
-    def find_spec(self, name, path=None, target=None):
-        if name in blocked:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-sys.meta_path.insert(0, Blocked())
-from fontgen.cli import main
-main(sys.argv[1:], prog_name="fontgen")
-"""
-
 
 def can_compile() -> bool:
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
@@ -49,9 +29,9 @@ def test_speedups_are_built_where_a_compiler_exists(name):
 
 
 def build(folder, out, blocked: str) -> str:
-    done = subprocess.run([sys.executable, "-c", WITHOUT, blocked, "build-font", "--glyphs", str(folder),
-                           "--out", str(out), "--ttf", str(out.with_suffix(".ttf")), "--workers", "1"],
-                          capture_output=True, text=True, timeout=300)
+    """build-font (OTF + TTF) in a fresh interpreter that cannot import `blocked` (a failed optional build)."""
+    done = run_without(blocked, ["build-font", "--glyphs", folder, "--out", out, "--ttf", out.with_suffix(".ttf"),
+                                 "--workers", "1"])
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -62,15 +42,8 @@ def report(stdout: str) -> str:
 
 
 def test_a_font_built_without_the_speedups_is_the_same_font(tmp_path):
-    face = templates.find_face()
-    font = ImageFont.truetype(str(face.path), 96, index=face.index)
-    folder = tmp_path / "glyphs"
-    folder.mkdir()
-    for ch in CHARS:
-        img = Image.new("L", (96, 96), 255)
-        ImageDraw.Draw(img).text((0, 84), ch, fill=0, font=font, anchor="ls")
-        img.save(folder / f"{ch}.png")
-    with_c = build(folder, tmp_path / "c.otf", "-")
+    folder = write_glyph_folder(tmp_path / "glyphs", CHARS)
+    with_c = build(folder, tmp_path / "c.otf", "")
     without = build(folder, tmp_path / "numpy.otf", ",".join(SPEEDUPS))
     assert report(with_c) == report(without)
     for suffix in (".otf", ".ttf"):
